@@ -1,0 +1,190 @@
+"""Model adapters: one small interface over every kind of model.
+
+The checks see only :class:`ModelAdapter`. A new kind of model (PyTorch, ONNX) is one
+new adapter class registered under the ``auditor.adapters`` entry-point group; no check
+changes. :func:`load_model` picks the adapter by the file's suffix.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from auditor.errors import MSG_PICKLE_UNTRUSTED, MSG_SKOPS_UNTRUSTED, ModelLoadError
+
+
+class ModelCallError(RuntimeError):
+    """The model raised when asked for predictions; checks that need them become ``error``."""
+
+
+class ModelAdapter:
+    """What every model looks like to the engine."""
+
+    kind: ClassVar[str] = "abstract"
+    suffixes: ClassVar[tuple[str, ...]] = ()
+
+    #: Column names the model was fitted on, in order, when it records them.
+    feature_names: list[str] | None = None
+    #: Class labels in the order of ``predict_proba``'s columns (classification only).
+    classes: list[Any] | None = None
+
+    @classmethod
+    def load(cls, path: Path, *, trust: bool, trusted_types: tuple[str, ...] = ()) -> "ModelAdapter":  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def has_proba(self) -> bool:
+        return False
+
+    @property
+    def can_call(self) -> bool:
+        """Whether the model can be called on new inputs (false for a predictions file)."""
+        return True
+
+    @property
+    def can_refit(self) -> bool:
+        return False
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def unfitted_clone(self) -> Any:
+        raise NotImplementedError(f"{self.kind} models cannot be refitted")
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+class SklearnAdapter(ModelAdapter):
+    """scikit-learn estimators and pipelines: skops files, or joblib/pickle when trusted."""
+
+    kind = "sklearn"
+    suffixes = (".skops", ".joblib", ".pkl", ".pickle")
+
+    def __init__(self, estimator: Any, *, path: Path | None = None):
+        if not hasattr(estimator, "predict"):
+            raise ModelLoadError(f"the object in {path} has no predict method; got {type(estimator).__name__}")
+        self.estimator = estimator
+        self.path = path
+        names = getattr(estimator, "feature_names_in_", None)
+        self.feature_names = [str(n) for n in names] if names is not None else None
+        classes = getattr(estimator, "classes_", None)
+        self.classes = list(classes) if classes is not None else None
+
+    @classmethod
+    def load(cls, path: Path, *, trust: bool, trusted_types: tuple[str, ...] = ()) -> "SklearnAdapter":
+        suffix = path.suffix.lower()
+        if suffix == ".skops":
+            import skops.io as sio
+
+            try:
+                untrusted = sio.get_untrusted_types(file=path)
+            except Exception as exc:
+                raise ModelLoadError(f"cannot read {path} as a skops file: {exc}") from None
+            still_untrusted = [t for t in untrusted if t not in trusted_types]
+            if still_untrusted and not trust:
+                raise ModelLoadError(MSG_SKOPS_UNTRUSTED.format(path=path, types=", ".join(still_untrusted)))
+            try:
+                estimator = sio.load(path, trusted=untrusted)
+            except Exception as exc:
+                raise ModelLoadError(f"cannot load {path} with skops: {type(exc).__name__}: {exc}") from None
+        else:
+            if not trust:
+                raise ModelLoadError(MSG_PICKLE_UNTRUSTED.format(path=path))
+            import joblib
+
+            try:
+                estimator = joblib.load(path)
+            except Exception as exc:
+                raise ModelLoadError(f"cannot load {path} with joblib: {type(exc).__name__}: {exc}") from None
+        return cls(estimator, path=path)
+
+    @property
+    def has_proba(self) -> bool:
+        try:
+            return hasattr(self.estimator, "predict_proba")
+        except Exception:  # some meta-estimators raise from hasattr when the step lacks it
+            return False
+
+    @property
+    def can_refit(self) -> bool:
+        return hasattr(self.estimator, "get_params") and hasattr(self.estimator, "fit")
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.estimator.predict(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.estimator.predict_proba(X), dtype=float)
+
+    def unfitted_clone(self) -> Any:
+        from sklearn.base import clone
+
+        return clone(self.estimator)
+
+    def describe(self) -> dict[str, Any]:
+        est = self.estimator
+        steps = getattr(est, "steps", None)
+        return {
+            "kind": self.kind,
+            "class": f"{type(est).__module__}.{type(est).__qualname__}",
+            "steps": [f"{name}: {type(step).__name__}" for name, step in steps] if steps else None,
+            "n_features": len(self.feature_names) if self.feature_names else getattr(est, "n_features_in_", None),
+        }
+
+
+class PredictionsAdapter(ModelAdapter):
+    """Predictions-only mode: a model's outputs already stored as columns of the data."""
+
+    kind = "predictions"
+
+    def __init__(self, *, prediction_column: str, score_column: str | None = None):
+        self.prediction_column = prediction_column
+        self.score_column = score_column
+
+    @property
+    def can_call(self) -> bool:
+        return False
+
+    @property
+    def has_proba(self) -> bool:
+        return self.score_column is not None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "prediction_column": self.prediction_column, "score_column": self.score_column}
+
+
+def adapter_classes() -> list[type[ModelAdapter]]:
+    """Adapters registered under the ``auditor.adapters`` entry-point group."""
+    found: list[type[ModelAdapter]] = []
+    for ep in metadata.entry_points(group="auditor.adapters"):
+        try:
+            cls = ep.load()
+        except Exception as exc:
+            raise ModelLoadError(f"model adapter plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from None
+        found.append(cls)
+    return found
+
+
+def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[str, ...] = ()) -> ModelAdapter:
+    """Load a model file with the adapter registered for its suffix.
+
+    ``trust`` allows formats that run code when loaded (pickle, joblib) and any type in a
+    skops file; ``trusted_types`` allows only the named types of a skops file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"model file not found: {path}")
+    name = path.name.lower()
+    classes = adapter_classes()
+    for cls in classes:
+        if any(name.endswith(s) for s in cls.suffixes):
+            return cls.load(path, trust=trust, trusted_types=tuple(trusted_types))
+    known = sorted({s for cls in classes for s in cls.suffixes})
+    raise ModelLoadError(f"no model adapter reads {path.name!r}; known file types: {', '.join(known)}")

@@ -1,0 +1,67 @@
+"""The audit as a function: inputs and policy in, report and exit code out.
+
+This is what ``auditor run`` calls; it is also the public Python API::
+
+    from auditor.audit import run_audit
+    from auditor.inputs import RunOptions
+    report = run_audit(RunOptions(train="train.csv", test="test.csv", target="y", model="m.skops"))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from auditor.data import sha256_file
+from auditor.gate import attach_waivers, evaluate_gate
+from auditor.inputs import RunOptions, build_context
+from auditor.policy import load_policy
+from auditor.registry import Registry, load_registry
+from auditor.report import build_report
+from auditor.runner import plan_checks, run_checks
+
+
+def run_audit(
+    opts: RunOptions,
+    *,
+    policy_path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    registry: Registry | None = None,
+    progress: Callable[..., None] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``)."""
+    started = time.perf_counter()
+    registry = registry or load_registry()
+    policy = load_policy(policy_path, overrides or [], registry)
+    if opts.seed is None:  # defaults < policy file < command line
+        opts = dataclasses.replace(opts, seed=policy.seed if policy.seed is not None else 0)
+    planned = plan_checks(registry, policy)
+    ctx, meta = build_context(opts, policy=policy.to_dict())
+    meta["inputs"]["policy"] = {
+        "path": str(policy_path) if policy_path else None,
+        "sha256": sha256_file(policy_path) if policy_path else None,
+    }
+    results = run_checks(ctx, planned, progress=progress)
+    attach_waivers(results, policy, today=today or dt.date.today())
+    gate = evaluate_gate(results, policy)
+    notes = list(ctx.notes)
+    errored = [r.id for r in results if r.status == "error"]
+    if errored:
+        notes.append(f"{len(errored)} check(s) could not run and are reported as errors: {', '.join(errored)}.")
+    return build_report(
+        results=results,
+        gate=gate,
+        inputs=meta["inputs"],
+        task=meta["task"],
+        policy=policy.to_dict(),
+        policy_sha256=policy.sha256,
+        plugins=registry.plugins,
+        seed=opts.seed,
+        notes=notes,
+        titles={p.cls.id: p.cls.title() for p in planned},
+        duration_s=time.perf_counter() - started,
+    )

@@ -1,0 +1,300 @@
+"""The ``auditor`` command line.
+
+Heavy libraries are imported inside the commands that need them so that
+``auditor --help`` and ``auditor checks list`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor import __version__
+from auditor.errors import MSG_OUT_UNWRITABLE, AuditInputError
+
+FORMATS = ("html", "pdf", "json", "junit", "sarif", "md")
+EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
+
+
+def _parse_formats(value: str) -> list[str]:
+    items = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if not items or items == ["all"]:
+        return list(FORMATS)
+    unknown = [v for v in items if v not in FORMATS]
+    if unknown:
+        raise click.BadParameter(f"unknown format(s) {unknown}; choose from {','.join(FORMATS)} or all")
+    return [f for f in FORMATS if f in items]
+
+
+def _writable_out(out: str) -> Path:
+    from auditor.fileio import ensure_writable_dir
+
+    try:
+        return ensure_writable_dir(out)
+    except OSError as exc:
+        raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out, reason=exc.strerror or exc)) from None
+
+
+def _write(report: dict[str, Any], out_dir: Path, formats: list[str]) -> dict[str, Path]:
+    from auditor.render import write_reports
+
+    try:
+        return write_reports(report, out_dir, formats)
+    except OSError as exc:
+        raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out_dir, reason=exc.strerror or exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Audit a trained model and its data; write HTML, PDF, JSON, JUnit, SARIF and Markdown reports.
+
+    Exit codes: 0 every gate passed; 1 a gate failed (an unwaived check at or above the
+    policy's fail_on severity failed, or a check errored); 2 the audit could not run
+    (bad input or policy).
+    """
+
+
+@cli.command("run")
+@click.option("--model", "model", metavar="FILE", help="Model file: .skops, or .joblib/.pkl with --trust-model.")
+@click.option("--train", required=True, metavar="FILE", help="Training data (CSV, CSV.GZ or Parquet).")
+@click.option("--test", required=True, metavar="FILE", help="Test data the model was evaluated on.")
+@click.option("--current", metavar="FILE", help="Optional production sample, for drift checks.")
+@click.option("--validation", metavar="FILE", help="Optional validation data.")
+@click.option("--target", required=True, metavar="COL", help="Target column name.")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred from the target when omitted (the report says so).")
+@click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks (default: 1/true/yes, else the minority class).")
+@click.option("--sensitive", multiple=True, metavar="COL", help="Sensitive feature column (repeatable).")
+@click.option("--id-column", metavar="COL", help="Row identifier column (excluded from features).")
+@click.option("--group-column", metavar="COL", help="Entity column (patient, customer) for group-overlap checks.")
+@click.option("--time-column", metavar="COL", help="Timestamp column for temporal checks.")
+@click.option("--predictions", metavar="COL", help="Predictions-only mode: column of the test (and current) data holding the model's predictions.")
+@click.option("--scores", metavar="COL", help="With --predictions: column with the positive-class probability (binary).")
+@click.option("--trust-model", is_flag=True, help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
+@click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file that skops does not trust by default (repeatable); safer than --trust-model.")
+@click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (audit.yaml). See 'auditor init'.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a policy value, e.g. DQ001.thresholds.max_missing_rate.fail=0.4 or fail_on=medium (repeatable).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the policy's, else 0).")
+@click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
+@click.option("--out", default="reports", show_default=True, metavar="DIR", help="Output folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def run_cmd(**kw: Any) -> None:
+    """Run the audit and write the reports; the exit code is the gate's verdict."""
+    from auditor.audit import run_audit
+    from auditor.inputs import RunOptions
+    from auditor.runner import terminal_progress
+
+    formats = _parse_formats(kw["formats"])
+    out_dir = _writable_out(kw["out"])
+    opts = RunOptions(
+        train=kw["train"],
+        test=kw["test"],
+        target=kw["target"],
+        model=kw["model"],
+        current=kw["current"],
+        validation=kw["validation"],
+        task=kw["task"],
+        positive_label=kw["positive_label"],
+        sensitive=list(kw["sensitive"]),
+        id_column=kw["id_column"],
+        group_column=kw["group_column"],
+        time_column=kw["time_column"],
+        predictions=kw["predictions"],
+        scores=kw["scores"],
+        trust_model=kw["trust_model"],
+        trusted_types=list(kw["trusted_types"]),
+        seed=kw["seed"],
+    )
+    progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
+    report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress)
+    written = _write(report, out_dir, formats)
+    _print_verdict(report, written)
+    sys.exit(report["gate"]["exit_code"])
+
+
+def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
+    gate = report["gate"]
+    counts = report["summary"]["by_status"]
+    shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    verdict = "PASSED" if gate["passed"] else "FAILED"
+    click.echo(f"auditor: {len(report['checks'])} checks: {shown}")
+    for reason in gate["reasons"]:
+        click.echo(f"  gate: {reason}")
+    for line in gate.get("waived", []):
+        click.echo(f"  waived: {line}")
+    click.echo(f"auditor: gate {verdict} (exit {gate['exit_code']}, fail_on: {gate['fail_on']})")
+    for fmt, path in written.items():
+        click.echo(f"  {fmt:<5} {path}")
+
+
+@cli.group("checks")
+def checks_group() -> None:
+    """List the registered checks or explain one."""
+
+
+@checks_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--area", metavar="AREA", help="Only checks of this area.")
+def checks_list(as_json: bool, area: str | None) -> None:
+    """Every registered check: ID, name, area, severity, source."""
+    from auditor.registry import load_registry
+
+    registry = load_registry()
+    rows = []
+    for cid in registry.ids():
+        reg = registry.get(cid)
+        cls = reg.cls
+        if area and cls.area != area:
+            continue
+        rows.append(
+            {
+                "id": cid,
+                "name": cls.name,
+                "area": cls.area,
+                "severity": cls.severity,
+                "title": cls.title(),
+                "needs": sorted(cls.needs),
+                "tasks": sorted(cls.tasks),
+                "practices": list(cls.practices),
+                "opt_in": cls.opt_in,
+                "source": f"{reg.distribution} {reg.version}",
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no checks" + (f" in area {area!r}" if area else ""))
+        return
+    click.echo(f"{'ID':<9}{'NAME':<26}{'AREA':<16}{'SEVERITY':<10}TITLE")
+    for r in rows:
+        extra = " (opt-in)" if r["opt_in"] else ""
+        src = "" if r["source"].startswith("auditor ") else f" [{r['source']}]"
+        click.echo(f"{r['id']:<9}{r['name']:<26}{r['area']:<16}{r['severity']:<10}{r['title']}{extra}{src}")
+
+
+@checks_group.command("explain")
+@click.argument("check_id")
+def checks_explain(check_id: str) -> None:
+    """A check's documentation, thresholds and parameters."""
+    import difflib
+
+    from auditor.registry import load_registry
+
+    registry = load_registry()
+    cid = check_id.upper()
+    if cid not in registry.checks:
+        by_name = {r.cls.name: i for i, r in registry.checks.items()}
+        if check_id in by_name:
+            cid = by_name[check_id]
+        else:
+            close = difflib.get_close_matches(cid, registry.ids(), n=1) or difflib.get_close_matches(check_id, list(by_name), n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; see 'auditor checks list'"
+            raise AuditInputError(f"no check with ID {check_id!r}{hint}")
+    reg = registry.get(cid)
+    cls = reg.cls
+    click.echo(f"{cls.id} {cls.name}: {cls.title()}")
+    click.echo(f"area: {cls.area}   default severity: {cls.severity}   source: {reg.distribution} {reg.version}")
+    click.echo(f"tasks: {', '.join(sorted(cls.tasks))}   needs: {', '.join(sorted(cls.needs)) or 'nothing'}")
+    if cls.practices:
+        from auditor.practices import format_practice
+
+        click.echo("enforces: " + "; ".join(format_practice(p) for p in cls.practices))
+    if cls.opt_in:
+        click.echo("opt-in: runs only when the policy selects it by ID")
+    for heading, text in cls.doc_sections().items():
+        click.echo(f"\n{heading}:")
+        for line in text.splitlines():
+            click.echo(f"  {line}")
+    if cls.thresholds:
+        click.echo("\nThresholds (policy: checks.%s.thresholds.METRIC.warn|fail):" % cls.id)
+        for name, th in cls.thresholds.items():
+            op = ">" if th.direction == "above" else "<"
+            levels = ", ".join(f"{lvl} if {op} {val}" for lvl, val in (("warn", th.warn), ("fail", th.fail)) if val is not None)
+            bounds = f" (settable in [{th.low}, {th.high}])" if th.low is not None or th.high is not None else ""
+            click.echo(f"  {name}: {levels}{bounds}" + (f" - {th.help}" if th.help else ""))
+    if cls.params:
+        click.echo("\nParameters (policy: checks.%s.params.NAME):" % cls.id)
+        for name, p in cls.params.items():
+            bounds = f" in [{p.low}, {p.high}]" if p.low is not None or p.high is not None else ""
+            click.echo(f"  {name} = {p.default!r} ({p.kind}{bounds}): {p.help}")
+
+
+@cli.command("render")
+@click.argument("report_json", metavar="REPORT.json")
+@click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
+@click.option("--out", metavar="DIR", help="Output folder (default: the report's folder).")
+def render_cmd(report_json: str, formats: str, out: str | None) -> None:
+    """Redraw reports from a report.json, without the model or the data."""
+    path = Path(report_json)
+    if not path.is_file():
+        raise AuditInputError(f"report file not found: {path}")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AuditInputError(f"{path} is not a valid report.json: {exc}") from None
+    if not isinstance(report, dict) or "checks" not in report or "schema_version" not in report:
+        raise AuditInputError(f"{path} is not an auditor report.json (no schema_version / checks)")
+    wanted = _parse_formats(formats)
+    out_dir = _writable_out(out or str(path.parent))
+    if out is None or out_dir.resolve() == path.parent.resolve():
+        wanted = [f for f in wanted if f != "json"]  # never rewrite the source file in place
+    written = _write(report, out_dir, wanted)
+    for fmt, p in written.items():
+        click.echo(f"  {fmt:<5} {p}")
+
+
+@cli.command("init")
+@click.option("--out", default="audit.yaml", show_default=True, metavar="FILE", help="Where to write the starter policy.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_cmd(out: str, force: bool) -> None:
+    """Write a commented starter policy generated from the registry's defaults."""
+    from auditor.fileio import write_atomic
+    from auditor.policy_template import starter_policy
+    from auditor.registry import load_registry
+
+    path = Path(out)
+    if path.exists() and not force:
+        raise AuditInputError(f"{path} already exists; pass --force to overwrite it")
+    try:
+        write_atomic(path, starter_policy(load_registry()))
+    except OSError as exc:
+        raise AuditInputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        rv = cli.main(args=argv, prog_name="auditor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("auditor: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT)
+    except AuditInputError as exc:
+        click.echo(f"auditor: error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        click.echo("auditor: interrupted; no report was overwritten", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # an engine bug must still not greet the user with a traceback
+        if os.environ.get("AUDITOR_DEBUG"):
+            raise
+        click.echo(
+            f"auditor: internal error: {type(exc).__name__}: {exc} (set AUDITOR_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_INPUT)
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,155 @@
+"""AuditContext: the data, the model's outputs and the settings every check reads.
+
+Built once per audit by :func:`auditor.inputs.build_context`, read-only afterwards.
+Predictions and probabilities are computed once per dataset and cached; checks read
+them from here and never call the model for what the context already has.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditor.adapters import ModelAdapter, ModelCallError
+
+ROLES: tuple[str, ...] = ("train", "validation", "test", "current")
+
+
+@dataclass
+class AuditContext:
+    datasets: dict[str, pd.DataFrame]
+    target: str
+    task: str
+    features: list[str]
+    model: ModelAdapter | None = None
+    positive_label: Any = None
+    classes: list[Any] | None = None
+    sensitive: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    group_column: str | None = None
+    time_column: str | None = None
+    seed: int = 0
+    policy: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+
+    # -- data ------------------------------------------------------------------
+    def has(self, role: str) -> bool:
+        return role in self.datasets
+
+    def frame(self, role: str) -> pd.DataFrame:
+        """The whole table of a role (features, target and any other column)."""
+        return self.datasets[role]
+
+    def X(self, role: str) -> pd.DataFrame:
+        """The model's input columns of a role, in the model's order."""
+        return self.datasets[role][self.features]
+
+    def y(self, role: str) -> pd.Series | None:
+        frame = self.datasets[role]
+        return frame[self.target] if self.target in frame.columns else None
+
+    def has_labels(self, role: str) -> bool:
+        y = self.y(role) if self.has(role) else None
+        return y is not None and y.notna().any()
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task in ("binary", "multiclass")
+
+    # -- model outputs (cached, one pass per dataset) ---------------------------
+    def _cached(self, role: str, what: str, compute):
+        key = (role, what)
+        if key not in self._cache:
+            try:
+                self._cache[key] = compute()
+            except ModelCallError as exc:
+                self._cache[key] = exc
+            except Exception as exc:  # the user's model failed: keep the reason for every check
+                self._cache[key] = ModelCallError(
+                    f"the model raised on {what} for the {role} data: {type(exc).__name__}: {exc}"
+                )
+        value = self._cache[key]
+        if isinstance(value, ModelCallError):
+            raise value
+        return value
+
+    def predictions(self, role: str) -> np.ndarray:
+        """The model's predicted labels (classification) or values (regression) for a role."""
+        return self._cached(role, "predict", lambda: self._predict(role))
+
+    def probabilities(self, role: str) -> np.ndarray | None:
+        """Class probabilities, shape (n, n_classes) in ``self.classes`` order; None without them."""
+        if self.model is None or not self.model.has_proba or not self.is_classification:
+            return None
+        return self._cached(role, "predict_proba", lambda: self._proba(role))
+
+    def scores(self, role: str) -> np.ndarray | None:
+        """For binary tasks: the probability of the positive label."""
+        proba = self.probabilities(role)
+        if proba is None or self.task != "binary":
+            return None
+        return proba[:, self.classes.index(self.positive_label)]
+
+    def _predict(self, role: str) -> np.ndarray:
+        frame = self.datasets[role]
+        if self.model is None:
+            raise ModelCallError("no model or predictions were given")
+        if not self.model.can_call:
+            col = self.model.prediction_column  # type: ignore[attr-defined]
+            if col not in frame.columns:
+                raise ModelCallError(f"the {role} data has no predictions column {col!r}")
+            return frame[col].to_numpy()
+        out = self.model.predict(self.X(role))
+        if len(out) != len(frame):
+            raise ModelCallError(f"the model returned {len(out)} predictions for {len(frame)} {role} rows")
+        return np.asarray(out)
+
+    def _proba(self, role: str) -> np.ndarray:
+        frame = self.datasets[role]
+        if not self.model.can_call:  # type: ignore[union-attr]
+            col = self.model.score_column  # type: ignore[union-attr]
+            if col not in frame.columns:
+                raise ModelCallError(f"the {role} data has no scores column {col!r}")
+            score = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+            if self.task != "binary":
+                raise ModelCallError("--scores is supported for binary tasks only")
+            pos = self.classes.index(self.positive_label)
+            proba = np.empty((len(score), 2))
+            proba[:, pos] = score
+            proba[:, 1 - pos] = 1.0 - score
+            return proba
+        proba = self.model.predict_proba(self.X(role))  # type: ignore[union-attr]
+        if proba.ndim != 2 or len(proba) != len(frame):
+            raise ModelCallError(f"predict_proba returned shape {proba.shape} for {len(frame)} {role} rows")
+        return proba
+
+    def call_model(self, X: pd.DataFrame, *, proba: bool = False) -> np.ndarray:
+        """Call the model on new inputs (perturbed, resampled); not cached."""
+        if self.model is None or not self.model.can_call:
+            raise ModelCallError("predictions-only mode: there is no model to call on new inputs")
+        try:
+            return self.model.predict_proba(X) if proba else self.model.predict(X)
+        except Exception as exc:
+            raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
+
+    # -- seeded sampling -------------------------------------------------------
+    def seed_for(self, check_id: str) -> int:
+        """A per-check seed derived from the audit seed, stable across runs and plans."""
+        return (self.seed * 1_000_003 + zlib.crc32(check_id.encode())) % (2**32)
+
+    def rng(self, check_id: str) -> np.random.Generator:
+        return np.random.default_rng(self.seed_for(check_id))
+
+    def sample_index(self, role: str, n: int, *, check_id: str) -> tuple[np.ndarray, dict[str, Any]]:
+        """Positions of a seeded sample of at most ``n`` rows, and the record for ``sample``."""
+        total = len(self.datasets[role])
+        if total <= n:
+            idx = np.arange(total)
+        else:
+            idx = np.sort(self.rng(check_id).choice(total, size=n, replace=False))
+        return idx, {"role": role, "rows_used": int(len(idx)), "rows_available": int(total), "seed": self.seed_for(check_id)}

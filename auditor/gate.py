@@ -1,0 +1,49 @@
+"""The gate: from results and policy to pass/fail and the exit code.
+
+Exit 0 when every gate passes; 1 when an unwaived result at or above ``fail_on`` fails,
+or a check errored and the policy does not allow errors. Exit 2 (the audit could not
+run) is raised before this point, by bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from auditor.policy import Policy
+from auditor.results import SEVERITIES, CheckResult
+
+
+def attach_waivers(results: list[CheckResult], policy: Policy, *, today: dt.date) -> None:
+    """Record each check's waiver; the real status is kept, an expired waiver waives nothing."""
+    for result in results:
+        waiver = policy.waiver_for(result.id)
+        if waiver is not None:
+            result.waiver = waiver.state(today)
+
+
+def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
+    threshold = SEVERITIES.index(policy.fail_on)
+    reasons: list[str] = []
+    waived: list[str] = []
+    for r in results:
+        if r.status == "fail" and SEVERITIES.index(r.severity) >= threshold:
+            if r.waived:
+                waived.append(f"{r.id} {r.name} failed at severity {r.severity} but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
+            else:
+                expired = " (its waiver expired)" if r.waiver and r.waiver.get("expired") else ""
+                reasons.append(f"{r.id} {r.name} failed at severity {r.severity} (fail_on: {policy.fail_on}){expired}")
+        elif r.status == "error" and not policy.allow_errors:
+            if r.waived:
+                waived.append(f"{r.id} {r.name} errored but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
+            else:
+                reasons.append(f"{r.id} {r.name} could not run: {r.error['message'] if r.error else 'error'} (allow_errors: false)")
+    passed = not reasons
+    return {
+        "passed": passed,
+        "exit_code": 0 if passed else 1,
+        "fail_on": policy.fail_on,
+        "allow_errors": policy.allow_errors,
+        "reasons": reasons,
+        "waived": waived,
+    }

@@ -1,0 +1,225 @@
+"""From the user's options to an AuditContext: load, validate, infer, and record inputs.
+
+Everything that can be wrong with the inputs is found here, before any check runs,
+and reported as one line (:class:`~auditor.errors.AuditInputError`, exit code 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from auditor.adapters import ModelAdapter, PredictionsAdapter, load_model
+from auditor.context import AuditContext
+from auditor.data import read_table, sha256_file
+from auditor.errors import (
+    MSG_COLUMN_MISSING,
+    MSG_NO_COMMON_FEATURES,
+    MSG_TARGET_MISSING,
+    AuditInputError,
+)
+
+Task = Literal["binary", "multiclass", "regression"]
+MAX_CLASSES = 50
+
+
+@dataclass
+class RunOptions:
+    train: str
+    test: str
+    target: str
+    model: str | None = None
+    current: str | None = None
+    validation: str | None = None
+    task: Task | None = None
+    positive_label: str | None = None
+    sensitive: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    group_column: str | None = None
+    time_column: str | None = None
+    predictions: str | None = None
+    scores: str | None = None
+    trust_model: bool = False
+    trusted_types: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+def _shown(columns: list[str], limit: int = 12) -> str:
+    shown = ", ".join(repr(c) for c in columns[:limit])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
+
+
+def infer_task(y: pd.Series) -> tuple[str, str]:
+    """Guess the task from the target; return it with the reason the report shows."""
+    values = y.dropna()
+    n_unique = values.nunique()
+    if n_unique <= 1:
+        raise AuditInputError(f"target column {y.name!r} has {n_unique} distinct value(s) in the train data; nothing to audit")
+    if n_unique == 2:
+        return "binary", "the target has 2 distinct values"
+    if pd.api.types.is_float_dtype(values) and not np.allclose(values, np.round(values)):
+        return "regression", "the target is numeric with non-integer values"
+    if pd.api.types.is_numeric_dtype(values) and n_unique > MAX_CLASSES:
+        return "regression", f"the target is numeric with {n_unique} distinct values"
+    if n_unique > MAX_CLASSES:
+        raise AuditInputError(
+            f"target column {y.name!r} is not numeric and has {n_unique} distinct values; "
+            "pass --task to say what the model predicts"
+        )
+    return "multiclass", f"the target has {n_unique} distinct values"
+
+
+def _match_label(text: str, classes: list[Any]) -> Any:
+    for c in classes:
+        if str(c) == text:
+            return c
+    raise AuditInputError(f"--positive-label {text!r} is not a class of the target; classes are {[str(c) for c in classes]}")
+
+
+def choose_positive_label(classes: list[Any], y: pd.Series, given: str | None) -> tuple[Any, str]:
+    if given is not None:
+        return _match_label(given, classes), "given with --positive-label"
+    as_text = {str(c).lower() for c in classes}
+    for candidate in ("1", "true", "yes", "1.0"):
+        if candidate in as_text and len(classes) == 2:
+            label = next(c for c in classes if str(c).lower() == candidate)
+            return label, f"inferred: {label!r} is the conventional positive label"
+    counts = y.value_counts()
+    label = counts.index[-1]
+    return label, f"inferred: {label!r} is the minority class (pass --positive-label to choose)"
+
+
+def _file_record(path: str, frame: pd.DataFrame) -> dict[str, Any]:
+    return {"path": str(path), "sha256": sha256_file(path), "rows": int(len(frame)), "columns": int(frame.shape[1])}
+
+
+def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> tuple[AuditContext, dict[str, Any]]:
+    """Load and validate every input. Returns the context and the report's ``inputs`` / ``task``."""
+    if opts.model is None and opts.predictions is None:
+        raise AuditInputError("give a model (--model FILE) or the column that holds its predictions (--predictions COL)")
+    if opts.model is not None and opts.predictions is not None:
+        raise AuditInputError("give either --model or --predictions, not both")
+    if opts.scores is not None and opts.predictions is None:
+        raise AuditInputError("--scores goes with --predictions")
+
+    datasets: dict[str, pd.DataFrame] = {}
+    records: dict[str, Any] = {}
+    for role, path in (("train", opts.train), ("test", opts.test), ("validation", opts.validation), ("current", opts.current)):
+        if path is None:
+            continue
+        frame = read_table(path, role=role)
+        datasets[role] = frame
+        records[role] = _file_record(path, frame)
+
+    for role in ("train", "test"):
+        if opts.target not in datasets[role].columns:
+            raise AuditInputError(
+                MSG_TARGET_MISSING.format(target=opts.target, role=role, columns=_shown(list(datasets[role].columns)))
+            )
+    declared = {
+        "--id-column": opts.id_column,
+        "--group-column": opts.group_column,
+        "--time-column": opts.time_column,
+        "--predictions": opts.predictions,
+        "--scores": opts.scores,
+    }
+    for option, column in declared.items():
+        if column is None:
+            continue
+        roles = ("test",) if option in ("--predictions", "--scores") else ("train", "test")
+        for role in roles:
+            if column not in datasets[role].columns:
+                raise AuditInputError(MSG_COLUMN_MISSING.format(option=option, column=column, role=role))
+    for column in opts.sensitive:
+        for role in ("train", "test"):
+            if column not in datasets[role].columns:
+                raise AuditInputError(MSG_COLUMN_MISSING.format(option="--sensitive", column=column, role=role))
+
+    # Model
+    model: ModelAdapter
+    model_record: dict[str, Any]
+    if opts.model is not None:
+        model = load_model(opts.model, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types))
+        model_record = {"path": str(opts.model), "sha256": sha256_file(opts.model), **model.describe()}
+    else:
+        model = PredictionsAdapter(prediction_column=opts.predictions, score_column=opts.scores)
+        model_record = model.describe()
+
+    # Features
+    excluded = {opts.target, opts.id_column, opts.group_column, opts.time_column, opts.predictions, opts.scores} - {None}
+    train, test = datasets["train"], datasets["test"]
+    if model.feature_names:
+        features = list(model.feature_names)
+        for role in ("test", "current", "validation"):
+            if role in datasets:
+                absent = [c for c in features if c not in datasets[role].columns]
+                if absent:
+                    raise AuditInputError(
+                        f"the model expects columns the {role} data lacks: {_shown(absent)}"
+                    )
+    else:
+        features = [c for c in train.columns if c in set(test.columns) and c not in excluded]
+    if not [c for c in features if c in train.columns and c in test.columns]:
+        raise AuditInputError(MSG_NO_COMMON_FEATURES)
+
+    # Task, classes, positive label
+    y_train = train[opts.target]
+    if y_train.isna().all():
+        raise AuditInputError(f"target column {opts.target!r} is empty in the train data")
+    notes: list[str] = []
+    if opts.task is None:
+        task, why = infer_task(y_train)
+        notes.append(f"Task inferred as {task}: {why} (pass --task to set it).")
+        inferred = True
+    else:
+        task, inferred = opts.task, False
+    classes: list[Any] | None = None
+    positive_label = None
+    if task in ("binary", "multiclass"):
+        observed = pd.concat([y_train, test[opts.target]]).dropna().unique().tolist()
+        classes = list(model.classes) if model.classes else sorted(observed, key=str)
+        if task == "binary" and len(classes) != 2:
+            raise AuditInputError(f"--task binary needs a target with 2 classes; found {len(classes)}: {[str(c) for c in classes][:10]}")
+        if task == "binary":
+            positive_label, why = choose_positive_label(classes, y_train, opts.positive_label)
+            notes.append(f"Positive label {positive_label!r}: {why}.")
+    elif opts.positive_label is not None:
+        raise AuditInputError("--positive-label applies to classification tasks only")
+
+    if opts.scores is not None and task != "binary":
+        raise AuditInputError("--scores is supported for binary tasks only")
+
+    ctx = AuditContext(
+        datasets=datasets,
+        target=opts.target,
+        task=task,
+        features=features,
+        model=model,
+        positive_label=positive_label,
+        classes=classes,
+        sensitive=list(opts.sensitive),
+        id_column=opts.id_column,
+        group_column=opts.group_column,
+        time_column=opts.time_column,
+        seed=opts.seed or 0,
+        policy=policy or {},
+        notes=notes,
+    )
+    inputs = {"model": model_record, "datasets": records}
+    task_record = {
+        "type": task,
+        "inferred": inferred,
+        "target": opts.target,
+        "positive_label": positive_label,
+        "classes": classes,
+        "features": features,
+        "sensitive": list(opts.sensitive),
+        "id_column": opts.id_column,
+        "group_column": opts.group_column,
+        "time_column": opts.time_column,
+    }
+    return ctx, {"inputs": inputs, "task": task_record}

@@ -1,0 +1,76 @@
+"""The starter policy written by ``auditor init``, generated from the registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from auditor.registry import Registry
+from auditor.results import SEVERITIES
+
+
+def _yaml_value(value: object) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def starter_policy(registry: Registry) -> str:
+    expiry = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    lines = [
+        "# auditor policy: which checks run, how their results are judged, what is waived.",
+        "# Precedence: check defaults < this file < `auditor run --set KEY=VALUE`.",
+        "# Every key is validated before any check runs; `auditor checks explain ID` documents each check.",
+        "version: 1",
+        "",
+        f"# The gate fails (exit 1) when an unwaived check at or above this severity fails.",
+        f"# One of: {', '.join(SEVERITIES)}.",
+        "fail_on: high",
+        "",
+        "# A check that raises is an `error` result; by default errors fail the gate too.",
+        "allow_errors: false",
+        "",
+        "# Seed for every sampled or randomised computation (the command line's --seed wins).",
+        "seed: 0",
+        "",
+        "# Run only these checks (IDs or prefixes such as DQ); leave out to run every default check.",
+        "# select: [DQ]",
+        "# Never run these checks (IDs or prefixes).",
+        "ignore: []",
+        "",
+        "# Per-check settings. Uncomment and edit; the values shown are the defaults.",
+        "checks:",
+    ]
+    any_check = False
+    for cid in registry.ids():
+        cls = registry.get(cid).cls
+        any_check = True
+        lines.append(f"  # {cid} {cls.name}: {cls.title()}" + (" (opt-in: set enabled: true)" if cls.opt_in else ""))
+        lines.append(f"  # {cid}:")
+        lines.append(f"  #   severity: {cls.severity}")
+        if cls.params:
+            lines.append("  #   params:")
+            for name, p in cls.params.items():
+                lines.append(f"  #     {name}: {_yaml_value(p.default)}  # {p.help}")
+        if cls.thresholds:
+            lines.append("  #   thresholds:")
+            for name, th in cls.thresholds.items():
+                op = ">" if th.direction == "above" else "<"
+                lines.append(
+                    f"  #     {name}: {{warn: {_yaml_value(th.warn)}, fail: {_yaml_value(th.fail)}}}  # judged when the metric is {op} the level"
+                )
+    if not any_check:
+        lines.append("  # (no checks are registered)")
+    lines += [
+        "  {}" if not any_check else "",
+        "# Accepted risks. A waived result keeps its real status and is shown as waived;",
+        "# an expired waiver no longer waives. Every field is required.",
+        "waivers: []",
+        "#  - check: DQ002",
+        "#    reason: duplicates are legitimate repeated census records",
+        "#    owner: jane.doe@example.org",
+        f"#    expires: {expiry}",
+        "",
+    ]
+    text = "\n".join(lines)
+    # `checks:` with only comments under it would parse as null, which the validator accepts.
+    return text
