@@ -19,8 +19,9 @@ fitted trees: skops 0.16 trusts no tree storage by default
 (``sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor`` for
 HistGradientBoosting, ``sklearn.tree._tree.Tree`` for the other tree models),
 because their node indices are used without bounds checks. So the default
-HistGradientBoosting model needs that one type trusted (``--trust-model`` in
-auditor). ``--classifier logistic`` trains a LogisticRegression pipeline
+HistGradientBoosting model needs that one type trusted (``--trust-type
+sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor`` in auditor,
+which trusts that type alone, unlike ``--trust-model``). ``--classifier logistic`` trains a LogisticRegression pipeline
 instead, which loads with the default trusted types alone.
 """
 

@@ -1,0 +1,101 @@
+"""Significance: model metrics on the test set with their uncertainty."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from auditor.check import Check, Param, Threshold
+from auditor.results import Evidence, Findings, Metric
+from auditor.stats import bootstrap_ci, encode_labels, metric_function, metric_specs
+
+
+class MetricIntervals(Check):
+    """Test metrics with bootstrap confidence intervals
+
+    What it checks:
+        The task's main metrics on the test set (classification: accuracy, balanced
+        accuracy, F1, ROC AUC and log loss when the model gives probabilities;
+        regression: RMSE, MAE, R²), each with a paired bootstrap confidence interval
+        over test rows (scipy.stats.bootstrap, 95% by default). The judged metric is
+        the width of the widest interval among accuracy-like metrics (balanced
+        accuracy, ROC AUC, R²): warn above 0.10, fail above 0.20.
+
+    Why it matters:
+        A score without its uncertainty is a guess. A wide interval means the test set
+        cannot tell a good model from a mediocre one, and any decision taken on the
+        point estimate alone is noise.
+
+    How to fix:
+        Evaluate on more held-out rows, or report the interval next to the score and
+        decide on its lower bound. Stratify the test split by class.
+
+    References:
+        Efron & Tibshirani (1993), An Introduction to the Bootstrap.
+        SciPy documentation, scipy.stats.bootstrap.
+    """
+
+    id = "ST001"
+    name = "test-metric-intervals"
+    area = "significance"
+    severity = "medium"
+    needs = frozenset({"test", "predictions"})
+    params = {
+        "n_resamples": Param(default=200, kind="int", help="bootstrap resamples", low=50, high=10000),
+        "confidence": Param(default=0.95, kind="float", help="confidence level", low=0.5, high=0.999),
+        "method": Param(default="percentile", kind="str", help="bootstrap interval method", choices=("percentile", "basic", "BCa")),
+        "max_rows": Param(default=20000, kind="int", help="rows resampled at most (a seeded sample above)", low=100),
+    }
+    thresholds = {
+        "max_ci_width": Threshold(direction="above", warn=0.10, fail=0.20, low=0, high=1,
+                                  help="widest interval among balanced accuracy, ROC AUC and R²"),
+    }
+    practices = ("P4.3", "P4.6")
+    references = ("Efron & Tibshirani (1993), An Introduction to the Bootstrap", "scipy.stats.bootstrap")
+
+    def run(self, ctx, params):
+        y = ctx.y("test").to_numpy()
+        labelled = ~ctx.y("test").isna().to_numpy()
+        pred = ctx.predictions("test")
+        proba = ctx.probabilities("test")
+        scores = ctx.scores("test") if ctx.task == "binary" else proba
+        idx, sample = ctx.sample_index("test", params["max_rows"], check_id=self.id)
+        idx = idx[labelled[idx]]
+        specs = metric_specs(ctx.task, has_scores=scores is not None)
+        positive, classes = ctx.positive_label, ctx.classes
+        if ctx.is_classification:
+            y, pred = encode_labels(y, ctx.classes), encode_labels(pred, ctx.classes)
+            positive, classes = ctx.classes.index(ctx.positive_label) if ctx.task == "binary" else None, list(range(len(ctx.classes)))
+        metrics: dict[str, Metric] = {}
+        rows = []
+        widths = []
+        for spec in specs:
+            fn = metric_function(spec.name, task=ctx.task, positive_label=positive, classes=classes)
+            out = scores if spec.needs_scores else pred
+            est, low, high = bootstrap_ci(
+                fn, y[idx], np.asarray(out)[idx], n_resamples=params["n_resamples"],
+                confidence=params["confidence"], method=params["method"], random_state=ctx.seed_for(self.id),
+            )
+            metrics[spec.name] = Metric(est, low, high, description=spec.description)
+            rows.append([spec.name, est, low, high, "higher" if spec.higher_is_better else "lower"])
+            if spec.name in ("balanced_accuracy", "roc_auc", "r2") and low is not None:
+                widths.append(high - low)
+        metrics["max_ci_width"] = Metric(
+            max(widths) if widths else None,
+            description=f"widest {params['confidence']:.0%} interval among balanced accuracy, ROC AUC and R²",
+        )
+        sample["rows_used"] = int(len(idx))
+        head = specs[1] if ctx.is_classification else specs[0]
+        m = metrics[head.name]
+        interval = f" ({params['confidence']:.0%} CI {m.ci_low:.3f} to {m.ci_high:.3f})" if m.ci_low is not None else ""
+        return Findings(
+            summary=f"On {len(idx)} test rows the model's {head.name.replace('_', ' ')} is {m.value:.3f}{interval}.",
+            metrics=metrics,
+            evidence=[Evidence(
+                title="Test metrics",
+                columns=["metric", "estimate", "CI low", "CI high", "better"],
+                rows=rows,
+                note=f"{params['method']} bootstrap, {params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}",
+            )],
+            recommendation="Quote each metric with its interval; if the interval is wide, evaluate on more held-out rows.",
+            sample=sample,
+        )
