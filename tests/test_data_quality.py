@@ -324,6 +324,17 @@ def test_mixed_all_missing_text_column():
 
 
 # -- DQ006 outliers ---------------------------------------------------------------
+def test_outliers_thirty_percent_fails():
+    rng = np.random.default_rng(5)
+    train = make_frame()
+    x = rng.normal(size=N)
+    x[: int(0.3 * N)] = rng.uniform(40, 60, size=int(0.3 * N))
+    train["x1"] = x
+    findings, status = run(dq.Outliers, make_ctx(train))
+    assert value(findings, "max_outlier_rate") == pytest.approx(0.30, abs=0.02)
+    assert status == "fail"
+
+
 def test_outliers_ten_percent_robust_z():
     rng = np.random.default_rng(4)
     train = make_frame()
@@ -348,7 +359,7 @@ def test_outliers_iqr_fallback_and_degenerate():
     rows = {r[0]: r for r in findings.evidence[0].rows}
     assert rows["spiky"][1].startswith("IQR fences")
     assert rows["spiky"][-1] == pytest.approx(0.20, abs=0.01)
-    assert status == "fail"
+    assert status == "warn"  # 0.20 lies between warn (0.05) and fail (0.25)
     assert "flat" not in rows and "Degenerate spread" in findings.evidence[0].note and "'flat'" in findings.evidence[0].note
 
 
