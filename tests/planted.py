@@ -1,0 +1,119 @@
+"""One planted-defect case per built-in check, used by the registry contract test.
+
+Each entry builds an AuditContext whose data (or model) carries a defect of a known
+size, and names the statuses the check must give on it. The clean control shared by
+every check is :func:`clean_context`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from auditor.adapters import SklearnAdapter
+from auditor.context import AuditContext
+from tests.conftest import fit_pipeline, make_binary_frame
+
+FEATURES = ["x1", "x2", "colour", "noise"]
+
+
+def _ctx(train: pd.DataFrame, test: pd.DataFrame, *, model_on: pd.DataFrame | None = None) -> AuditContext:
+    model = SklearnAdapter(fit_pipeline(model_on if model_on is not None else make_binary_frame(3000, seed=11)))
+    return AuditContext(
+        datasets={"train": train.reset_index(drop=True), "test": test.reset_index(drop=True)},
+        target="y", task="binary", features=FEATURES, model=model, positive_label=1, classes=[0, 1], seed=0,
+    )
+
+
+def clean_context() -> AuditContext:
+    """Clean data and a well-specified model: every built-in check must pass on it."""
+    return _ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22))
+
+
+def _missing() -> AuditContext:
+    train = make_binary_frame(2000, seed=1)
+    train.loc[train.sample(frac=0.4, random_state=0).index, "colour"] = "?"
+    return _ctx(train, make_binary_frame(2000, seed=2))
+
+
+def _duplicates() -> AuditContext:
+    train = make_binary_frame(1800, seed=1)
+    return _ctx(pd.concat([train, train.iloc[:200]]), make_binary_frame(2000, seed=2))
+
+
+def _constant() -> AuditContext:
+    train = make_binary_frame(2000, seed=1).assign(noise=1.0)
+    return _ctx(train, make_binary_frame(2000, seed=2).assign(noise=1.0))
+
+
+def _conflicts() -> AuditContext:
+    train = make_binary_frame(1800, seed=1)
+    flipped = train.iloc[:200].assign(y=lambda d: 1 - d["y"])
+    return _ctx(pd.concat([train, flipped]), make_binary_frame(2000, seed=2))
+
+
+def _mixed() -> AuditContext:
+    train = make_binary_frame(2000, seed=1)
+    train["colour"] = train["colour"].astype(object)
+    train.loc[:299, "colour"] = [str(i) for i in range(300)]
+    return _ctx(train, make_binary_frame(2000, seed=2))
+
+
+def _outliers() -> AuditContext:
+    train = make_binary_frame(2000, seed=1)
+    train.loc[:599, "x2"] = 1e4
+    return _ctx(train, make_binary_frame(2000, seed=2))
+
+
+def _imbalance() -> AuditContext:
+    train = make_binary_frame(4000, seed=1)
+    keep = pd.concat([train[train.y == 0], train[train.y == 1].iloc[:40]])
+    return _ctx(keep, make_binary_frame(2000, seed=2))
+
+
+def _schema() -> AuditContext:
+    test = make_binary_frame(2000, seed=2)
+    test["x2"] = test["x2"].map(lambda v: f"{v:.2f} units")
+    return _ctx(make_binary_frame(2000, seed=1), test)
+
+
+def _unseen() -> AuditContext:
+    test = make_binary_frame(2000, seed=2)
+    test.loc[:199, "colour"] = "purple"
+    return _ctx(make_binary_frame(2000, seed=1), test)
+
+
+def _cardinality() -> AuditContext:
+    train = make_binary_frame(2000, seed=1)
+    test = make_binary_frame(2000, seed=2)
+    train["colour"] = [f"c{i % 500}" for i in range(len(train))]
+    test["colour"] = [f"c{i % 500}" for i in range(len(test))]
+    return _ctx(train, test)
+
+
+def _redundant() -> AuditContext:
+    train = make_binary_frame(2000, seed=1)
+    train["noise"] = train["x1"] * 3 + 1
+    return _ctx(train, make_binary_frame(2000, seed=2))
+
+
+def _tiny_test() -> AuditContext:
+    return _ctx(make_binary_frame(2000, seed=1), make_binary_frame(40, seed=2))
+
+
+PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
+    "DQ001": (_missing, {"fail"}),
+    "DQ002": (_duplicates, {"fail"}),
+    "DQ003": (_constant, {"fail"}),
+    "DQ004": (_conflicts, {"fail"}),
+    "DQ005": (_mixed, {"fail"}),
+    "DQ006": (_outliers, {"fail"}),
+    "DQ007": (_imbalance, {"fail"}),
+    "DQ008": (_schema, {"fail"}),
+    "DQ009": (_unseen, {"fail"}),
+    "DQ010": (_cardinality, {"warn"}),
+    "DQ011": (_redundant, {"fail"}),
+    "ST001": (_tiny_test, {"fail", "inconclusive"}),
+}
