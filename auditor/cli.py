@@ -27,7 +27,7 @@ def _parse_formats(value: str) -> list[str]:
         return list(FORMATS)
     unknown = [v for v in items if v not in FORMATS]
     if unknown:
-        raise click.BadParameter(f"unknown format(s) {unknown}; choose from {','.join(FORMATS)} or all")
+        raise AuditInputError(f"--format: unknown format(s) {unknown}; choose from {','.join(FORMATS)} or all")
     return [f for f in FORMATS if f in items]
 
 

@@ -291,5 +291,5 @@ def load_policy(path: str | Path | None, overrides: list[str], registry: Registr
     raw = read_policy_file(path) if path else {}
     if overrides:
         raw = apply_overrides(raw, overrides, registry)
-    source = Path(path).name if path else "policy"
+    source = Path(path).name if path else "--set"
     return validate_policy(raw, registry, source=source)

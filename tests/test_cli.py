@@ -87,7 +87,7 @@ def test_same_seed_same_results(capsys, clean_audit_files):
         (lambda f: ["--target", "income"], "target column 'income' is not in the train data"),
         (lambda f: ["--sensitive", "gender"], "--sensitive column 'gender' is not in the train data"),
         (lambda f: ["--set", "fail_onn=low"], "unknown key 'fail_onn'; did you mean 'fail_on'?"),
-        (lambda f: ["--set", "DQ01.severity=low"], "did you mean 'DQ001'?"),
+        (lambda f: ["--set", "DQ001x.severity=low"], "--set: checks.DQ001x is not a known check ID; did you mean 'DQ001'?"),
         (lambda f: ["--set", "DQ002.thresholds.max_duplicate_rate.fail=2"], "must be a number in [0, 1]"),
         (lambda f: ["--set", "DQ002.thresholds.max_duplicate_rate.fail=lots"], "must be a number in [0, 1]"),
         (lambda f: ["--format", "html,docx"], "unknown format(s) ['docx']"),
@@ -155,7 +155,7 @@ def test_unwritable_output_folder(capsys, clean_audit_files, tmp_path):
 
 
 def test_model_that_raises_completes_with_errors(capsys, clean_audit_files, tmp_path):
-    # A test file without a column the model needs at predict time: loading works, predict raises.
+    # Loading works, predict raises: the checks that need predictions error, the others run.
     import joblib
 
     from tests.broken_model import RaisesOnPredict
@@ -166,9 +166,11 @@ def test_model_that_raises_completes_with_errors(capsys, clean_audit_files, tmp_
     report = json.loads((clean_audit_files["dir"] / "out" / "report.json").read_text())
     statuses = {c["id"]: c["status"] for c in report["checks"]}
     assert code == 1
-    assert any("could not run and are reported as errors" in n for n in report["notes"]) or all(
-        s != "error" for s in statuses.values()
-    )
+    assert statuses["ST001"] == "error"
+    st = next(c for c in report["checks"] if c["id"] == "ST001")
+    assert "the model raised on predict for the test data: RuntimeError: the model's feature store is offline" in st["summary"]
+    assert "1 check(s) could not run and are reported as errors: ST001." in report["notes"]
+    assert "ST001 test-metric-intervals could not run" in out
     assert statuses["DQ001"] in ("pass", "warn", "fail")
 
 
