@@ -22,7 +22,7 @@ def starter_policy(registry: Registry) -> str:
         "# Every key is validated before any check runs; `auditor checks explain ID` documents each check.",
         "version: 1",
         "",
-        f"# The gate fails (exit 1) when an unwaived check at or above this severity fails.",
+        "# The gate fails (exit 1) when an unwaived check at or above this severity fails.",
         f"# One of: {', '.join(SEVERITIES)}.",
         "fail_on: high",
         "",

@@ -12,8 +12,6 @@ seeded sample and records it.
 
 from __future__ import annotations
 
-import io
-import warnings
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -23,7 +21,8 @@ from pandas.api import types as ptypes
 from scipy.stats import contingency, median_abs_deviation
 
 from auditor.check import Check, Param, Threshold
-from auditor.results import Evidence, Figure, Findings, Metric
+from auditor.figures import bar_chart
+from auditor.results import Evidence, Findings, Metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -175,36 +174,6 @@ def _omitted_note(total: int, shown: int, what: str) -> str:
     return f"{total - shown} more {what} not shown." if total > shown else ""
 
 
-def _mpl_label(name: str) -> str:
-    # Matplotlib reads text between dollar signs as mathtext; a column name is plain text.
-    return _text(name).replace("$", r"\$")
-
-
-def _bar_figure(title: str, labels: list[str], series: dict[str, list[float]], xlabel: str, caption: str) -> Figure:
-    """A grouped horizontal bar chart as deterministic SVG text (no pyplot global state)."""
-    import matplotlib
-    from matplotlib.figure import Figure as MplFigure
-
-    fig = MplFigure(figsize=(7.0, 0.32 * len(labels) * max(1, len(series)) ** 0.5 + 1.4))
-    ax = fig.add_subplot()
-    positions = np.arange(len(labels))
-    height = 0.8 / max(1, len(series))
-    for i, (name, values) in enumerate(series.items()):
-        ax.barh(positions + i * height, values, height=height, label=name)
-    ax.set_yticks(positions + height * (len(series) - 1) / 2, labels=[_mpl_label(s) for s in labels])
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    ax.set_xlim(0, max(1e-9, max((max(v) for v in series.values() if v), default=0)) * 1.1)
-    if len(series) > 1:
-        ax.legend(loc="lower right")
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "auditor", "svg.fonttype": "none"}), warnings.catch_warnings():
-        # Glyphs the default font lacks (CJK column names) only affect layout estimates.
-        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
-        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    return Figure(title=title, svg=buf.getvalue(), caption=caption)
-
-
 # -- DQ001 ---------------------------------------------------------------------------
 class MissingValues(Check):
     """Missing values, including disguised placeholders
@@ -311,7 +280,7 @@ class MissingValues(Check):
         if flagged:
             top = shown[:12]
             figures.append(
-                _bar_figure(
+                bar_chart(
                     "Missing values by column",
                     top,
                     {r: [rates[c].get(r, 0.0) for c in top] for r in roles},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from auditor.check import Check, Param, Threshold
+from auditor.figures import interval_chart
 from auditor.results import Evidence, Findings, Metric
 from auditor.stats import bootstrap_ci, encode_labels, metric_function, metric_specs
 
@@ -95,6 +96,12 @@ class MetricIntervals(Check):
                 columns=["metric", "estimate", "CI low", "CI high", "better"],
                 rows=rows,
                 note=f"{params['method']} bootstrap, {params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}",
+            )],
+            figures=[interval_chart(
+                "Test metrics with confidence intervals",
+                [(r[0], r[1], r[2], r[3]) for r in rows if r[0] != "log_loss"],
+                xlabel="score",
+                caption=f"Dots: estimates on the test rows; bars: {params['confidence']:.0%} bootstrap intervals.",
             )],
             recommendation="Quote each metric with its interval; if the interval is wide, evaluate on more held-out rows.",
             sample=sample,

@@ -19,6 +19,6 @@ stamp=.venv/.auditor-setup
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+    PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
     echo "$want" > "$stamp"
 fi

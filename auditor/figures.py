@@ -1,0 +1,76 @@
+"""Figures as plain SVG text: deterministic, self-contained, no pyplot global state.
+
+Checks draw with matplotlib's object API and hand the figure to :func:`to_svg`; the
+result is a :class:`~auditor.results.Figure` that any renderer can embed.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+
+from auditor.results import Figure
+
+MAX_LABEL = 40
+
+
+def label(value: Any, limit: int = MAX_LABEL) -> str:
+    """A data value as a figure label: shortened, and never read as mathtext."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+def new_figure(width: float, height: float):
+    from matplotlib.figure import Figure as MplFigure
+
+    return MplFigure(figsize=(width, height))
+
+
+def to_svg(fig, *, title: str, caption: str = "") -> Figure:
+    """Serialise a matplotlib figure to SVG text that is identical from run to run."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "auditor", "svg.fonttype": "none"}), warnings.catch_warnings():
+        # Glyphs the default font lacks (CJK column names) only affect layout estimates.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    return Figure(title=title, svg=buf.getvalue(), caption=caption)
+
+
+def bar_chart(title: str, labels: list[str], series: dict[str, list[float]], xlabel: str, caption: str) -> Figure:
+    """A grouped horizontal bar chart, one bar group per label."""
+    fig = new_figure(7.0, 0.32 * len(labels) * max(1, len(series)) ** 0.5 + 1.4)
+    ax = fig.add_subplot()
+    positions = np.arange(len(labels))
+    height = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series.items()):
+        ax.barh(positions + i * height, values, height=height, label=label(name))
+    ax.set_yticks(positions + height * (len(series) - 1) / 2, labels=[label(s) for s in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, max(1e-9, max((max(v) for v in series.values() if v), default=0)) * 1.1)
+    if len(series) > 1:
+        ax.legend(loc="lower right")
+    return to_svg(fig, title=title, caption=caption)
+
+
+def interval_chart(title: str, rows: list[tuple[str, float, float | None, float | None]], xlabel: str, caption: str) -> Figure:
+    """Point estimates with their confidence intervals, one row per estimate."""
+    fig = new_figure(7.0, 0.4 * len(rows) + 1.2)
+    ax = fig.add_subplot()
+    for i, (name, est, low, high) in enumerate(rows):
+        if low is not None and high is not None:
+            ax.plot([low, high], [i, i], color="#3b5b92", linewidth=2.5, solid_capstyle="butt")
+        ax.plot([est], [i], "o", color="#1d2b44", markersize=5)
+    ax.set_yticks(range(len(rows)), labels=[label(r[0]) for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return to_svg(fig, title=title, caption=caption)
