@@ -7,7 +7,6 @@ and reported as one line (:class:`~auditor.errors.AuditInputError`, exit code 2)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
