@@ -254,3 +254,30 @@ def test_console_script_and_module_entry(clean_audit_files):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "auditor: error: train file not found: missing.csv"
+
+
+def test_hostile_column_names_and_values_are_escaped_end_to_end(capsys, tmp_path):
+    import skops.io as sio
+
+    from tests.conftest import fit_pipeline, make_binary_frame
+
+    evil_col = '<script>alert("col")</script>'
+    evil_val = '"><img src=x onerror=alert(1)>'
+    frame = make_binary_frame(600, seed=4).rename(columns={"x1": evil_col, "colour": "colour | `pipe`"})
+    frame.loc[:20, "colour | `pipe`"] = evil_val
+    train, test = frame.iloc[:400], frame.iloc[400:]
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    sio.dump(fit_pipeline(train), tmp_path / "model.skops")
+    code, out, err = run_cli(
+        capsys, "run", "-q", "--model", str(tmp_path / "model.skops"), "--train", str(tmp_path / "train.csv"),
+        "--test", str(tmp_path / "test.csv"), "--target", "y", "--out", str(tmp_path / "out"),
+    )
+    assert code in (0, 1), err
+    html = (tmp_path / "out" / "report.html").read_text()
+    md = (tmp_path / "out" / "summary.md").read_text()
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert evil_col in report["task"]["features"]
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert" in html
+    assert "<script>" not in md and "<img" not in md
