@@ -107,6 +107,7 @@ def test_html_escapes_hostile_strings(html):
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert HOSTILE_ATTR not in html
     tags = _tags(html)
     assert not [t for t, _ in tags if t == "script"]
     assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
@@ -480,3 +481,11 @@ def test_pdf_fetches_nothing_but_data_urls(monkeypatch):
         '<image href="http://127.0.0.1:9/x.png" width="50" height="50"/></svg>')}]
     assert render(report, "pdf").startswith(b"%PDF-")
     assert fetched and all(url.startswith("data:") for url in fetched)
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "junit", "sarif", "md"])
+def test_minimal_report_renders(fmt):
+    minimal = {"checks": [{"id": "X001", "status": "fail"},
+                          {"id": "X002", "status": "error", "area": "custom area"}], "gate": {}}
+    out = render(minimal, fmt)
+    assert "X002" in out

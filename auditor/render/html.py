@@ -1,0 +1,421 @@
+"""The HTML report: one self-contained file drawn from the report dict.
+
+All formatting and ordering happens here, in ``build_view``; the Jinja2 template only
+loops and tests. Autoescaping is on for every template, so any string from the report
+(column names, summaries, messages) is escaped. Figures are embedded as
+``<img src="data:image/svg+xml;base64,...">``: an image's SVG cannot run script in the
+page, whatever a hand-edited report.json holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from auditor.render import (
+    STATUS_LABELS,
+    area_label,
+    checks_by_area,
+    format_cell,
+    format_number,
+    is_percent_name,
+    is_waived,
+    sample_text,
+    skip_reason,
+    waiver_text,
+)
+
+TEMPLATE = "report.html.j2"
+STYLESHEET = "report.css"
+SHA_SHORT = 12
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one self-contained HTML document (inline CSS, no scripts, no URLs)."""
+    return _render(report, media="screen")
+
+
+def _render(report: dict[str, Any], *, media: str) -> str:
+    import jinja2
+    import markupsafe
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = env.get_template(TEMPLATE)
+    # The stylesheet is ours, not the report's: it is the one string not escaped.
+    css = markupsafe.Markup(_read_resource(STYLESHEET))
+    return template.render(view=build_view(report, media=media), css=css)
+
+
+def _read_resource(name: str) -> str:
+    return resources.files("auditor.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _load_template(name: str) -> str:
+    return _read_resource(name)
+
+
+# --------------------------------------------------------------------------------------
+# The view: everything the template shows, already formatted.
+# --------------------------------------------------------------------------------------
+
+def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, Any]:
+    """Turn the report dict into the plain, pre-formatted data the template draws."""
+    from auditor.results import STATUSES
+
+    inputs = report.get("inputs") or {}
+    checks = list(report.get("checks") or [])
+    grouped = checks_by_area(report)
+    gate = report.get("gate") or {}
+
+    counts = {s: 0 for s in STATUSES}
+    for c in checks:
+        if c.get("status") in counts:
+            counts[c["status"]] += 1
+    waived = sum(1 for c in checks if is_waived(c))
+
+    sections = []
+    for area, members in grouped:
+        sections.append({
+            "anchor": _anchor("area", area),
+            "label": area_label(area),
+            "area": area,
+            "count": len(members),
+            "tally": _tally(members),
+            "checks": [_card(c) for c in members],
+        })
+
+    return {
+        "media": media,
+        "title": report.get("title") or "Model audit report",
+        "created_at": _when(report.get("created_at")),
+        "auditor_version": report.get("auditor_version") or "",
+        "schema_version": report.get("schema_version") or "",
+        "duration": _duration(report.get("duration_s")),
+        "model": _model(inputs.get("model") or {}),
+        "datasets": _datasets(inputs.get("datasets") or {}),
+        "policy_input": _policy_input(inputs.get("policy") or {}),
+        "task": _task(report.get("task") or {}),
+        "verdict": _verdict(gate),
+        "counts": [{"status": s, "label": STATUS_LABELS[s], "count": counts[s]} for s in STATUSES],
+        "waived_count": waived,
+        "total": len(checks),
+        "statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in STATUSES],
+        "area_rows": [_area_row(sec, grouped_members, STATUSES)
+                      for sec, (_, grouped_members) in zip(sections, grouped)],
+        "reasons": [str(r) for r in gate.get("reasons") or []],
+        "notes": [str(n) for n in report.get("notes") or []],
+        "sections": sections,
+        "appendix": _appendix(report),
+    }
+
+
+def _anchor(prefix: str, name: str) -> str:
+    return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-").lower()
+
+
+def _tally(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The non-zero status counts of a group of checks, worst first."""
+    from auditor.results import STATUS_RANK
+
+    seen: dict[str, int] = {}
+    for c in members:
+        seen[c.get("status")] = seen.get(c.get("status"), 0) + 1
+    order = sorted(seen, key=lambda s: -STATUS_RANK.get(s, -1))
+    return [{"status": s, "label": STATUS_LABELS.get(s, str(s)), "count": seen[s]} for s in order]
+
+
+def _area_row(section: dict[str, Any], members: list[dict[str, Any]], statuses) -> dict[str, Any]:
+    cells = []
+    for s in statuses:
+        n = sum(1 for c in members if c.get("status") == s)
+        cells.append({"status": s, "count": n, "text": str(n) if n else "·"})
+    return {"label": section["label"], "anchor": section["anchor"], "cells": cells, "total": len(members)}
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    offset = moment.utcoffset()
+    if offset is not None and offset.total_seconds() == 0:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M") + (moment.strftime(" %z") if offset is not None else "")
+
+
+def _duration(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if seconds < 0.01:
+        return "< 0.01 s"
+    if seconds < 60:
+        return f"{format_number(seconds)} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)} min {rest:.0f} s"
+
+
+def _short_sha(sha: Any) -> str:
+    return str(sha)[:SHA_SHORT] if sha else "—"
+
+
+def _model(model: dict[str, Any]) -> dict[str, Any]:
+    kind = model.get("kind") or "unknown"
+    if kind == "predictions":
+        parts = [f"prediction column {model['prediction_column']}"] if model.get("prediction_column") else []
+        if model.get("score_column"):
+            parts.append(f"score column {model['score_column']}")
+        headline = "predictions file" + (f" ({', '.join(parts)})" if parts else "")
+    else:
+        headline = kind + (f" · {model['class']}" if model.get("class") else "")
+    details = []
+    if model.get("steps"):
+        details.append(("steps", " → ".join(str(s) for s in model["steps"])))
+    if model.get("n_features") is not None:
+        details.append(("features", format_number(model["n_features"])))
+    return {
+        "headline": headline,
+        "path": model.get("path") or "",
+        "sha": _short_sha(model.get("sha256")) if model.get("sha256") else "",
+        "details": [{"label": k, "value": v} for k, v in details],
+    }
+
+
+def _datasets(datasets: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    order = {"train": 0, "validation": 1, "test": 2, "current": 3}
+    for role in sorted(datasets, key=lambda r: (order.get(r, 9), r)):
+        d = datasets[role] or {}
+        shape = ""
+        if d.get("rows") is not None and d.get("columns") is not None:
+            shape = f"{format_number(d['rows'])} × {format_number(d['columns'])}"
+        elif d.get("rows") is not None:
+            shape = f"{format_number(d['rows'])} rows"
+        rows.append({"role": role, "path": d.get("path") or "", "shape": shape,
+                     "sha": _short_sha(d.get("sha256")) if d.get("sha256") else ""})
+    return rows
+
+
+def _policy_input(policy: dict[str, Any]) -> dict[str, str]:
+    if not policy.get("path"):
+        return {"path": "built-in defaults", "sha": ""}
+    return {"path": str(policy["path"]), "sha": _short_sha(policy.get("sha256")) if policy.get("sha256") else ""}
+
+
+def _task(task: dict[str, Any]) -> dict[str, Any]:
+    kind = task.get("type") or "unknown"
+    headline = kind + (" (inferred)" if task.get("inferred") else "")
+    details = []
+    if task.get("target"):
+        details.append(("target", str(task["target"])))
+    if task.get("positive_label") is not None:
+        details.append(("positive label", str(task["positive_label"])))
+    if task.get("classes") and len(task["classes"]) <= 12:
+        details.append(("classes", ", ".join(str(c) for c in task["classes"])))
+    if task.get("features"):
+        details.append(("features", format_number(len(task["features"]))))
+    details.append(("sensitive", ", ".join(str(s) for s in task["sensitive"]) if task.get("sensitive") else "none declared"))
+    for key in ("id_column", "group_column", "time_column"):
+        if task.get(key):
+            details.append((key.replace("_", " "), str(task[key])))
+    return {"headline": headline, "details": [{"label": k, "value": v} for k, v in details]}
+
+
+def _verdict(gate: dict[str, Any]) -> dict[str, Any]:
+    passed = bool(gate.get("passed"))
+    return {
+        "passed": passed,
+        "label": "Gate passed" if passed else "Gate failed",
+        "word": "Passed" if passed else "Failed",
+        "css": "passed" if passed else "failed",
+        "exit_code": gate.get("exit_code", "—"),
+        "fail_on": gate.get("fail_on") or "—",
+        "allow_errors": "yes" if gate.get("allow_errors") else "no",
+    }
+
+
+def _card(check: dict[str, Any]) -> dict[str, Any]:
+    from auditor.practices import format_practice
+
+    status = check.get("status") or "error"
+    waiver = check.get("waiver")
+    waiver_view = None
+    if waiver:
+        waiver_view = {
+            "active": is_waived(check),
+            "badge": "Waived" if is_waived(check) else "Waiver expired" if waiver.get("expired") else "Waiver inactive",
+            "text": waiver_text(check),
+        }
+    error = check.get("error")
+    error_view = None
+    if error:
+        error_view = {
+            "type": str(error.get("type") or "Error"),
+            "message": str(error.get("message") or ""),
+            "traceback": str(error.get("traceback") or ""),
+        }
+    meta = []
+    sample = sample_text(check.get("sample"))
+    if sample:
+        meta.append({"label": "Sample", "value": sample})
+    params = check.get("params") or {}
+    if params:
+        meta.append({"label": "Parameters", "value": "; ".join(f"{k} = {_param(v)}" for k, v in params.items())})
+    if check.get("duration_s") is not None:
+        meta.append({"label": "Duration", "value": _duration(check.get("duration_s"))})
+    if check.get("source"):
+        meta.append({"label": "Source", "value": str(check["source"])})
+    return {
+        "anchor": _anchor("check", check.get("id") or ""),
+        "id": str(check.get("id") or ""),
+        "name": str(check.get("name") or ""),
+        "title": str(check.get("title") or ""),
+        "status": status,
+        "status_label": STATUS_LABELS.get(status, str(status)),
+        "severity": str(check.get("severity") or ""),
+        "waiver": waiver_view,
+        "summary": skip_reason(check) if status == "skipped" else str(check.get("summary") or ""),
+        "skipped": status == "skipped",
+        "metrics": [_metric_row(name, m) for name, m in (check.get("metrics") or {}).items()],
+        "evidence": [_evidence(e) for e in check.get("evidence") or []],
+        "figures": [_figure(f) for f in check.get("figures") or [] if f.get("svg")],
+        "recommendation": str(check.get("recommendation") or ""),
+        "practices": [format_practice(str(p)) for p in check.get("practices") or []],
+        "references": [str(r) for r in check.get("references") or []],
+        "error": error_view,
+        "meta": meta,
+    }
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _metric_row(name: str, metric: Any) -> dict[str, Any]:
+    if not isinstance(metric, dict):
+        metric = {"value": metric}
+    percent = is_percent_name(name)
+    value = metric.get("value")
+    low, high = metric.get("ci_low"), metric.get("ci_high")
+    ci = f"{format_number(low, percent=percent, trim=False)} – {format_number(high, percent=percent, trim=False)}" \
+        if low is not None and high is not None else "—"
+    th = metric.get("threshold") or {}
+    symbol = {"above": ">", "below": "<"}.get(th.get("direction"), str(th.get("direction") or ""))
+    warn = f"{symbol} {format_number(th['warn'], percent=percent, trim=True)}" if th.get("warn") is not None else "—"
+    fail = f"{symbol} {format_number(th['fail'], percent=percent, trim=True)}" if th.get("fail") is not None else "—"
+    status = metric.get("status")
+    return {
+        "name": str(name),
+        "description": str(metric.get("description") or ""),
+        "value": format_number(value, percent=percent, trim=False),
+        "ci": ci,
+        "warn": warn,
+        "fail": fail,
+        "status": status or "",
+        "status_label": STATUS_LABELS.get(status, str(status)) if status else "",
+    }
+
+
+def _evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    names = [str(c) for c in evidence.get("columns") or []]
+    raw_rows = [list(r) for r in evidence.get("rows") or []]
+    width = max([len(names)] + [len(r) for r in raw_rows])
+    names += [""] * (width - len(names))
+    percent = [is_percent_name(c) for c in names]
+    # A column is numeric (right-aligned, header too) when every value in it is a number.
+    numeric = []
+    for i in range(width):
+        values = [r[i] for r in raw_rows if i < len(r) and r[i] is not None]
+        numeric.append(bool(values) and all(_is_number(v) for v in values))
+    rows = []
+    for row in raw_rows:
+        cells = []
+        for i in range(width):
+            value = row[i] if i < len(row) else None
+            cells.append({"text": format_cell(value, percent=percent[i]), "numeric": numeric[i]})
+        rows.append(cells)
+    return {
+        "title": str(evidence.get("title") or "Evidence"),
+        "columns": [{"name": n, "numeric": numeric[i]} for i, n in enumerate(names)],
+        "rows": rows,
+        "note": str(evidence.get("note") or ""),
+        "wide": width > 5,
+    }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _figure(figure: dict[str, Any]) -> dict[str, str]:
+    svg = str(figure.get("svg") or "")
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return {
+        "src": "data:image/svg+xml;base64," + encoded,
+        "title": str(figure.get("title") or "Figure"),
+        "caption": str(figure.get("caption") or ""),
+    }
+
+
+def _appendix(report: dict[str, Any]) -> dict[str, Any]:
+    env = report.get("environment") or {}
+    packages = env.get("packages") or {}
+    inputs = report.get("inputs") or {}
+    hashes = []
+    model = inputs.get("model") or {}
+    if model.get("path") or model.get("sha256"):
+        hashes.append({"role": "model", "path": str(model.get("path") or "—"), "sha": str(model.get("sha256") or "—")})
+    for d in _datasets(inputs.get("datasets") or {}):
+        full = ((inputs.get("datasets") or {}).get(d["role"]) or {}).get("sha256")
+        hashes.append({"role": d["role"], "path": d["path"] or "—", "sha": str(full or "—")})
+    policy_in = inputs.get("policy") or {}
+    if policy_in.get("path"):
+        hashes.append({"role": "policy file", "path": str(policy_in["path"]), "sha": str(policy_in.get("sha256") or "—")})
+    if report.get("policy_sha256"):
+        hashes.append({"role": "effective policy", "path": "—", "sha": str(report["policy_sha256"])})
+    plugins = [{
+        "distribution": str(p.get("distribution") or ""),
+        "version": str(p.get("version") or ""),
+        "entry_point": str(p.get("entry_point") or ""),
+        "checks": ", ".join(str(c) for c in p.get("checks") or []),
+    } for p in report.get("plugins") or []]
+    return {
+        "environment": [{"label": "Python", "value": str(env.get("python") or "—")},
+                        {"label": "Platform", "value": str(env.get("platform") or "—")},
+                        {"label": "auditor", "value": str(report.get("auditor_version") or "—")},
+                        {"label": "Report schema", "value": str(report.get("schema_version") or "—")},
+                        {"label": "Seed", "value": str(report.get("seed", "—"))},
+                        {"label": "Run time", "value": _duration(report.get("duration_s")) or "—"}],
+        "packages": [{"name": str(k), "version": str(v)} for k, v in sorted(packages.items())],
+        "plugins": plugins,
+        "hashes": hashes,
+        "policy": _policy_text(report.get("policy")),
+    }
+
+
+def _policy_text(policy: Any) -> str:
+    if not policy:
+        return "(built-in defaults)"
+    try:
+        import yaml
+
+        return yaml.safe_dump(policy, sort_keys=False, allow_unicode=True, default_flow_style=False, width=88)
+    except Exception:  # yaml missing or a value it cannot represent: JSON says the same
+        return json.dumps(policy, indent=2, ensure_ascii=False)
