@@ -64,6 +64,7 @@ NEEDS: dict[str, str] = {
     "sensitive": "no sensitive feature was declared (--sensitive)",
     "group": "no group column was declared (--group-column)",
     "time": "no time column was declared (--time-column)",
+    "history": "no training history was given (--history FILE with per-epoch train and validation loss)",
 }
 
 ID_PATTERN = re.compile(r"^(?:[A-Z]{2}\d{3}|[A-Z]{3,}\d{3,})$")

@@ -73,6 +73,7 @@ def cli() -> None:
 @click.option("--id-column", metavar="COL", help="Row identifier column (excluded from features).")
 @click.option("--group-column", metavar="COL", help="Entity column (patient, customer) for group-overlap checks.")
 @click.option("--time-column", metavar="COL", help="Timestamp column for temporal checks.")
+@click.option("--history", metavar="FILE", help="Per-epoch training history (CSV/Parquet with train and validation loss, e.g. Keras' CSVLogger output) for the early-stopping analysis.")
 @click.option("--predictions", metavar="COL", help="Predictions-only mode: column of the test (and current) data holding the model's predictions.")
 @click.option("--scores", metavar="COL", help="With --predictions: column with the positive-class probability (binary).")
 @click.option("--trust-model", is_flag=True, help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
@@ -105,6 +106,7 @@ def run_cmd(**kw: Any) -> None:
         group_column=kw["group_column"],
         time_column=kw["time_column"],
         predictions=kw["predictions"],
+        history=kw["history"],
         scores=kw["scores"],
         trust_model=kw["trust_model"],
         trusted_types=list(kw["trusted_types"]),

@@ -34,6 +34,8 @@ class AuditContext:
     time_column: str | None = None
     seed: int = 0
     policy: dict[str, Any] = field(default_factory=dict)
+    #: Per-epoch training history (columns epoch, train_loss, val_loss), when given.
+    history: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 

@@ -42,6 +42,7 @@ class RunOptions:
     time_column: str | None = None
     predictions: str | None = None
     scores: str | None = None
+    history: str | None = None
     trust_model: bool = False
     trusted_types: list[str] = field(default_factory=list)
     seed: int | None = None
@@ -90,6 +91,38 @@ def choose_positive_label(classes: list[Any], y: pd.Series, given: str | None) -
     counts = y.value_counts()
     label = counts.index[-1]
     return label, f"inferred: {label!r} is the minority class (pass --positive-label to choose)"
+
+
+TRAIN_LOSS_NAMES = ("train_loss", "loss", "training_loss")
+VAL_LOSS_NAMES = ("val_loss", "valid_loss", "validation_loss")
+
+
+def read_history(path: str) -> pd.DataFrame:
+    """A per-epoch training history: ``epoch`` (optional), a train loss and a validation loss column.
+
+    Keras' CSVLogger names them ``loss`` and ``val_loss``; both spellings are accepted.
+    """
+    frame = read_table(path, role="history")
+    columns = {c.lower().strip(): c for c in frame.columns}
+    train = next((columns[n] for n in TRAIN_LOSS_NAMES if n in columns), None)
+    val = next((columns[n] for n in VAL_LOSS_NAMES if n in columns), None)
+    if train is None or val is None:
+        raise AuditInputError(
+            f"history file needs a train loss column ({' or '.join(TRAIN_LOSS_NAMES)}) and a validation loss "
+            f"column ({' or '.join(VAL_LOSS_NAMES)}); columns are: {_shown(list(frame.columns))}"
+        )
+    out = pd.DataFrame(
+        {
+            "epoch": pd.to_numeric(frame[columns["epoch"]], errors="coerce") if "epoch" in columns else np.arange(len(frame)),
+            "train_loss": pd.to_numeric(frame[train], errors="coerce"),
+            "val_loss": pd.to_numeric(frame[val], errors="coerce"),
+        }
+    )
+    if out[["train_loss", "val_loss"]].isna().any().any() or out["epoch"].isna().any():
+        raise AuditInputError(f"history file has non-numeric or missing losses: {path}")
+    if len(out) < 2:
+        raise AuditInputError(f"history file needs at least 2 epochs; got {len(out)}: {path}")
+    return out.sort_values("epoch").reset_index(drop=True)
 
 
 def _file_record(path: str, frame: pd.DataFrame) -> dict[str, Any]:
@@ -192,6 +225,12 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     if opts.scores is not None and task != "binary":
         raise AuditInputError("--scores is supported for binary tasks only")
 
+    history = None
+    if opts.history is not None:
+        history = read_history(opts.history)
+        records["history"] = {"path": str(opts.history), "sha256": sha256_file(opts.history),
+                              "rows": int(len(history)), "columns": 3}
+
     ctx = AuditContext(
         datasets=datasets,
         target=opts.target,
@@ -207,6 +246,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         seed=opts.seed or 0,
         policy=policy or {},
         notes=notes,
+        history=history,
     )
     inputs = {"model": model_record, "datasets": records}
     task_record = {

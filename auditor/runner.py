@@ -85,6 +85,8 @@ def available_needs(ctx: AuditContext) -> set[str]:
         have.add("group")
     if ctx.time_column:
         have.add("time")
+    if ctx.history is not None:
+        have.add("history")
     return have
 
 

@@ -1,0 +1,1 @@
+"""Leakage checks (area ``leakage``, IDs LK001-LK007)."""

@@ -1,0 +1,1 @@
+"""Overfitting checks (area ``overfitting``, IDs OF001-OF005)."""
