@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from auditor.check import Check, Param, Threshold
 from auditor.figures import interval_chart
 from auditor.results import Evidence, Findings, Metric
-from auditor.stats import bootstrap_ci, encode_labels, metric_function, metric_specs
+from auditor.evaluation import model_outputs, primary_metric
+from auditor.stats import bootstrap_ci
 
 
 class MetricIntervals(Check):
@@ -54,26 +53,15 @@ class MetricIntervals(Check):
     references = ("Efron & Tibshirani (1993), An Introduction to the Bootstrap", "scipy.stats.bootstrap")
 
     def run(self, ctx, params):
-        y = ctx.y("test").to_numpy()
-        labelled = ~ctx.y("test").isna().to_numpy()
-        pred = ctx.predictions("test")
-        proba = ctx.probabilities("test")
-        scores = ctx.scores("test") if ctx.task == "binary" else proba
         idx, sample = ctx.sample_index("test", params["max_rows"], check_id=self.id)
-        idx = idx[labelled[idx]]
-        specs = metric_specs(ctx.task, has_scores=scores is not None)
-        positive, classes = ctx.positive_label, ctx.classes
-        if ctx.is_classification:
-            y, pred = encode_labels(y, ctx.classes), encode_labels(pred, ctx.classes)
-            positive, classes = ctx.classes.index(ctx.positive_label) if ctx.task == "binary" else None, list(range(len(ctx.classes)))
+        out = model_outputs(ctx, "test", idx)
+        specs = out.specs()
         metrics: dict[str, Metric] = {}
         rows = []
         widths = []
         for spec in specs:
-            fn = metric_function(spec.name, task=ctx.task, positive_label=positive, classes=classes)
-            out = scores if spec.needs_scores else pred
             est, low, high = bootstrap_ci(
-                fn, y[idx], np.asarray(out)[idx], n_resamples=params["n_resamples"],
+                out.scorer(spec.name), out.y, out.output_for(spec), n_resamples=params["n_resamples"],
                 confidence=params["confidence"], method=params["method"], random_state=ctx.seed_for(self.id),
             )
             metrics[spec.name] = Metric(est, low, high, description=spec.description)
@@ -84,12 +72,12 @@ class MetricIntervals(Check):
             max(widths) if widths else None,
             description=f"widest {params['confidence']:.0%} interval among balanced accuracy, ROC AUC and R²",
         )
-        sample["rows_used"] = int(len(idx))
-        head = specs[1] if ctx.is_classification else specs[0]
-        m = metrics[head.name]
+        sample["rows_used"] = len(out)
+        head = primary_metric(ctx.task)
+        m = metrics[head]
         interval = f" ({params['confidence']:.0%} CI {m.ci_low:.3f} to {m.ci_high:.3f})" if m.ci_low is not None else ""
         return Findings(
-            summary=f"On {len(idx)} test rows the model's {head.name.replace('_', ' ')} is {m.value:.3f}{interval}.",
+            summary=f"On {len(out)} test rows the model's {head.replace('_', ' ')} is {m.value:.3f}{interval}.",
             metrics=metrics,
             evidence=[Evidence(
                 title="Test metrics",
