@@ -173,11 +173,14 @@ def checks_list(as_json: bool, area: str | None) -> None:
     if not rows:
         click.echo("no checks" + (f" in area {area!r}" if area else ""))
         return
-    click.echo(f"{'ID':<9}{'NAME':<26}{'AREA':<16}{'SEVERITY':<10}TITLE")
+    wid = max(4, *(len(r["id"]) for r in rows)) + 2
+    wname = max(6, *(len(r["name"]) for r in rows)) + 2
+    warea = max(6, *(len(r["area"]) for r in rows)) + 2
+    click.echo(f"{'ID':<{wid}}{'NAME':<{wname}}{'AREA':<{warea}}{'SEVERITY':<10}TITLE")
     for r in rows:
         extra = " (opt-in)" if r["opt_in"] else ""
         src = "" if r["source"].startswith("auditor ") else f" [{r['source']}]"
-        click.echo(f"{r['id']:<9}{r['name']:<26}{r['area']:<16}{r['severity']:<10}{r['title']}{extra}{src}")
+        click.echo(f"{r['id']:<{wid}}{r['name']:<{wname}}{r['area']:<{warea}}{r['severity']:<10}{r['title']}{extra}{src}")
 
 
 @checks_group.command("explain")

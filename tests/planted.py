@@ -27,9 +27,26 @@ def _ctx(train: pd.DataFrame, test: pd.DataFrame, *, model_on: pd.DataFrame | No
     )
 
 
+def clean_history() -> pd.DataFrame:
+    epochs = np.arange(30)
+    return pd.DataFrame({"epoch": epochs, "train_loss": 1 / (1 + epochs), "val_loss": 1.1 / (1 + epochs)})
+
+
 def clean_context() -> AuditContext:
-    """Clean data and a well-specified model: every built-in check must pass on it."""
-    return _ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22))
+    """Clean data and a well-specified model: every built-in check must pass on it.
+
+    It declares a group column (disjoint entities), a time column (a chronological
+    split) and a training history that improves to the end, so no check is skipped.
+    """
+    train, test = make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)
+    train["entity"] = [f"e{i}" for i in range(len(train))]
+    test["entity"] = [f"e{i + len(train)}" for i in range(len(test))]
+    start = pd.Timestamp("2024-01-01")
+    train["when"] = start + pd.to_timedelta(np.arange(len(train)), unit="h")
+    test["when"] = start + pd.to_timedelta(np.arange(len(test)) + len(train) + 24, unit="h")
+    ctx = _ctx(train, test)
+    ctx.group_column, ctx.time_column, ctx.history = "entity", "when", clean_history()
+    return ctx
 
 
 def _missing() -> AuditContext:
@@ -103,6 +120,39 @@ def _tiny_test() -> AuditContext:
     return _ctx(make_binary_frame(2000, seed=1), make_binary_frame(40, seed=2))
 
 
+def _noisy_tree() -> AuditContext:
+    """An unpruned tree on 20% flipped labels: it memorises the noise."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = make_binary_frame(4000, seed=5)
+    flip = np.random.default_rng(5).uniform(size=len(frame)) < 0.2
+    frame.loc[flip, "y"] = 1 - frame.loc[flip, "y"]
+    train, test = frame.iloc[:2500], frame.iloc[2500:]
+    prep = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"])], remainder="passthrough")
+    tree = Pipeline([("prep", prep), ("tree", DecisionTreeClassifier(random_state=0))]).fit(train[FEATURES], train["y"])
+    ctx = _ctx(train, test)
+    ctx.model = SklearnAdapter(tree)
+    return ctx
+
+
+def _shifted_test_labels() -> AuditContext:
+    test = make_binary_frame(3000, seed=22)
+    flip = np.random.default_rng(0).uniform(size=len(test)) < 0.35
+    test.loc[flip, "y"] = 1 - test.loc[flip, "y"]
+    return _ctx(make_binary_frame(3000, seed=21), test)
+
+
+def _overtrained_history() -> AuditContext:
+    ctx = _ctx(make_binary_frame(500, seed=1), make_binary_frame(500, seed=2))
+    epochs = np.arange(40)
+    val = 1 / (1 + 0.25 * np.minimum(epochs, 20)) + 0.01 * np.clip(epochs - 20, 0, None)
+    ctx.history = pd.DataFrame({"epoch": epochs, "train_loss": 1 / (1 + 0.3 * epochs), "val_loss": val})
+    return ctx
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -116,4 +166,9 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ010": (_cardinality, {"warn"}),
     "DQ011": (_redundant, {"fail"}),
     "ST001": (_tiny_test, {"fail", "inconclusive"}),
+    "OF001": (_noisy_tree, {"fail"}),
+    "OF002": (_shifted_test_labels, {"fail"}),
+    "OF003": (_noisy_tree, {"fail"}),
+    "OF004": (_noisy_tree, {"fail"}),
+    "OF005": (_overtrained_history, {"fail"}),
 }

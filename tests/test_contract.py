@@ -20,7 +20,8 @@ from tests.planted import PLANTED, clean_context
 
 REGISTRY = load_registry()
 BUILTIN = [cid for cid in REGISTRY.ids() if REGISTRY.get(cid).builtin]
-PLANNED = {p.cls.id: p for p in plan_checks(REGISTRY, validate_policy({}, REGISTRY))}
+# Select every check by its exact ID so that opt-in checks are planned too.
+PLANNED = {p.cls.id: p for p in plan_checks(REGISTRY, validate_policy({"select": BUILTIN}, REGISTRY))}
 
 
 @pytest.fixture(scope="module")
