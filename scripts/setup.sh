@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # WeasyPrint renders PDFs with Pango; install it from Debian's packages when missing.
-if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so'; then
+# (Read the cache into a variable first: `ldconfig -p | grep -q` under pipefail can fail
+# with SIGPIPE when grep exits early, and report Pango missing when it is not.)
+libs="$(ldconfig -p 2>/dev/null || true)"
+if ! grep -q 'libpango-1.0.so' <<<"$libs" || ! grep -q 'libpangoft2-1.0.so' <<<"$libs"; then
     echo "setup: installing Pango for PDF rendering" >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null
@@ -18,7 +21,7 @@ fi
 stamp=.venv/.auditor-setup
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
     PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
     echo "$want" > "$stamp"
 fi
