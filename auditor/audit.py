@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from auditor.data import sha256_file
+from auditor.errors import AuditInputError
 from auditor.gate import attach_waivers, evaluate_gate
 from auditor.inputs import RunOptions, build_context
 from auditor.policy import load_policy
@@ -40,6 +41,10 @@ def run_audit(
     if opts.seed is None:  # defaults < policy file < command line
         opts = dataclasses.replace(opts, seed=policy.seed if policy.seed is not None else 0)
     planned = plan_checks(registry, policy)
+    if not planned:
+        raise AuditInputError(
+            "the policy selects no check (see its select, ignore and enabled settings); an audit of nothing cannot pass"
+        )
     ctx, meta = build_context(opts, policy=policy.to_dict())
     meta["inputs"]["policy"] = {
         "path": str(policy_path) if policy_path else None,

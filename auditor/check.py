@@ -58,6 +58,7 @@ NEEDS: dict[str, str] = {
     "current": "no current (production) sample was given (--current)",
     "current_labels": "the current sample has no target column",
     "predictions": "no model predictions are available",
+    "train_predictions": "predictions-only mode: the train data has no predictions column",
     "probabilities": "the model gives no probabilities (no predict_proba, no --scores)",
     "model": "predictions-only mode: there is no model to call on new inputs",
     "refit": "the model cannot be cloned and refitted",

@@ -23,7 +23,9 @@ EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
 def _parse_formats(value: str) -> list[str]:
     items = [v.strip().lower() for v in value.split(",") if v.strip()]
-    if not items or items == ["all"]:
+    if not items:
+        raise AuditInputError(f"--format: give one or more of {','.join(FORMATS)}, or all")
+    if items == ["all"]:
         return list(FORMATS)
     unknown = [v for v in items if v not in FORMATS]
     if unknown:
@@ -34,6 +36,8 @@ def _parse_formats(value: str) -> list[str]:
 def _writable_out(out: str) -> Path:
     from auditor.fileio import ensure_writable_dir
 
+    if Path(out).exists() and not Path(out).is_dir():
+        raise AuditInputError(f"output path exists and is not a folder: {out}")
     try:
         return ensure_writable_dir(out)
     except OSError as exc:
@@ -60,11 +64,11 @@ def cli() -> None:
     """
 
 
-@cli.command("run")
+@cli.command("run", short_help="Run the audit and write the reports (exit code = the gate's verdict).")
 @click.option("--model", "model", metavar="FILE", help="Model file: .skops, or .joblib/.pkl with --trust-model.")
 @click.option("--train", required=True, metavar="FILE", help="Training data (CSV, CSV.GZ or Parquet).")
 @click.option("--test", required=True, metavar="FILE", help="Test data the model was evaluated on.")
-@click.option("--current", metavar="FILE", help="Optional production sample, for drift checks.")
+@click.option("--current", metavar="FILE", help="Optional production sample (recent inputs, labels optional), compared with the training data.")
 @click.option("--validation", metavar="FILE", help="Optional validation data.")
 @click.option("--target", required=True, metavar="COL", help="Target column name.")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred from the target when omitted (the report says so).")
@@ -85,7 +89,10 @@ def cli() -> None:
 @click.option("--out", default="reports", show_default=True, metavar="DIR", help="Output folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 def run_cmd(**kw: Any) -> None:
-    """Run the audit and write the reports; the exit code is the gate's verdict."""
+    """Run the audit and write the reports; the exit code is the gate's verdict.
+
+    Exit codes: 0 every gate passed; 1 a gate failed; 2 the audit could not run.
+    """
     from auditor.audit import run_audit
     from auditor.inputs import RunOptions
     from auditor.runner import terminal_progress
@@ -147,6 +154,12 @@ def checks_list(as_json: bool, area: str | None) -> None:
     from auditor.registry import load_registry
 
     registry = load_registry()
+    if area is not None:
+        from auditor.check import AREAS
+
+        known = sorted({registry.get(i).cls.area for i in registry.ids()} | set(AREAS))
+        if area not in known:
+            raise AuditInputError(f"--area {area!r} is not an area; areas are: {', '.join(known)}")
     rows = []
     for cid in registry.ids():
         reg = registry.get(cid)
@@ -254,7 +267,7 @@ def render_cmd(report_json: str, formats: str, out: str | None) -> None:
         click.echo(f"  {fmt:<5} {p}")
 
 
-@cli.command("init")
+@cli.command("init", short_help="Write a commented starter policy (audit.yaml).")
 @click.option("--out", default="audit.yaml", show_default=True, metavar="FILE", help="Where to write the starter policy.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_cmd(out: str, force: bool) -> None:
@@ -264,6 +277,8 @@ def init_cmd(out: str, force: bool) -> None:
     from auditor.registry import load_registry
 
     path = Path(out)
+    if path.is_dir():
+        raise AuditInputError(f"{path} is a directory; give a file name such as {path / 'audit.yaml'}")
     if path.exists() and not force:
         raise AuditInputError(f"{path} already exists; pass --force to overwrite it")
     try:

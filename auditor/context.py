@@ -155,3 +155,14 @@ class AuditContext:
         else:
             idx = np.sort(self.rng(check_id).choice(total, size=n, replace=False))
         return idx, {"role": role, "rows_used": int(len(idx)), "rows_available": int(total), "seed": self.seed_for(check_id)}
+
+
+def combine_samples(records: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+    """One ``sample`` record for a check that samples several datasets."""
+    return {
+        "role": " and ".join(records),
+        "rows_used": int(sum(r["rows_used"] for r in records.values())),
+        "rows_available": int(sum(r["rows_available"] for r in records.values())),
+        "seed": seed,
+        "by_role": {role: {k: v for k, v in r.items() if k != "role"} for role, r in records.items()},
+    }

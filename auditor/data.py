@@ -31,7 +31,11 @@ def sha256_file(path: str | Path) -> str:
 def read_table(path: str | Path, *, role: str) -> pd.DataFrame:
     """Read a dataset, with a one-line error for every way it can be unusable."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise AuditInputError(f"{role} path is a directory, not a data file: {path}")
+    if path.exists() and not path.is_file():
+        raise AuditInputError(f"{role} path is not a regular file: {path}")
+    if not path.exists():
         raise AuditInputError(MSG_FILE_MISSING.format(role=role, path=path))
     name = path.name.lower()
     if name.endswith(CSV_SUFFIXES):

@@ -125,6 +125,57 @@ def read_history(path: str) -> pd.DataFrame:
     return out.sort_values("epoch").reset_index(drop=True)
 
 
+def plain_label(value: Any) -> Any:
+    """A label as a plain Python value (numpy scalars print as np.int64(1) otherwise)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def read_signature(record: dict[str, Any]) -> str:
+    return record["sha256"]
+
+
+def _validate_prediction_columns(opts: RunOptions, datasets: dict[str, pd.DataFrame], *, task: str, classes) -> None:
+    """Predictions-only mode: the columns must hold what they claim, or the audit cannot run."""
+    if opts.predictions == opts.target:
+        raise AuditInputError(f"--predictions {opts.predictions!r} is the target column; name the column with the model's outputs")
+    if opts.scores is not None and opts.scores in (opts.target, opts.predictions):
+        raise AuditInputError(f"--scores {opts.scores!r} must be a column of probabilities, not the target or the predictions")
+    for role, frame in datasets.items():
+        if opts.predictions not in frame.columns:
+            continue
+        pred = frame[opts.predictions]
+        if pred.isna().any():
+            raise AuditInputError(
+                f"--predictions column {opts.predictions!r} has {int(pred.isna().sum())} missing values in the {role} data"
+            )
+        if classes is not None:
+            known = {str(c) for c in classes}
+            stray = sorted({str(v) for v in pred.unique()} - known)
+            if stray:
+                raise AuditInputError(
+                    f"--predictions column {opts.predictions!r} holds values that are not classes of the target: "
+                    f"{_shown(stray)}; classes are {_shown(sorted(known))}"
+                )
+        elif not pd.api.types.is_numeric_dtype(pred):
+            raise AuditInputError(f"--predictions column {opts.predictions!r} must be numeric for a regression task")
+        if opts.scores is not None and opts.scores in frame.columns:
+            scores = pd.to_numeric(frame[opts.scores], errors="coerce")
+            bad = scores.isna() | (scores < 0) | (scores > 1)
+            if bad.any():
+                raise AuditInputError(
+                    f"--scores column {opts.scores!r} must hold probabilities in [0, 1]; {int(bad.sum())} {role} rows "
+                    f"do not (for example {str(frame[opts.scores][bad].iloc[0])!r})"
+                )
+
+
 def _file_record(path: str, frame: pd.DataFrame) -> dict[str, Any]:
     return {"path": str(path), "sha256": sha256_file(path), "rows": int(len(frame)), "columns": int(frame.shape[1])}
 
@@ -199,9 +250,10 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         raise AuditInputError(MSG_NO_COMMON_FEATURES)
 
     # Task, classes, positive label
-    y_train = train[opts.target]
-    if y_train.isna().all():
-        raise AuditInputError(f"target column {opts.target!r} is empty in the train data")
+    y_train, y_test = train[opts.target], test[opts.target]
+    for role, y in (("train", y_train), ("test", y_test)):
+        if y.isna().all():
+            raise AuditInputError(f"target column {opts.target!r} is empty (all missing) in the {role} data")
     notes: list[str] = []
     if opts.task is None:
         task, why = infer_task(y_train)
@@ -212,18 +264,56 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     classes: list[Any] | None = None
     positive_label = None
     if task in ("binary", "multiclass"):
-        observed = pd.concat([y_train, test[opts.target]]).dropna().unique().tolist()
-        classes = list(model.classes) if model.classes else sorted(observed, key=str)
+        observed = [plain_label(v) for v in pd.concat([y_train, y_test]).dropna().unique()]
+        if model.can_call and model.classes is None:
+            raise AuditInputError(
+                f"the task is {task} but the model has no classes_ (it looks like a regressor); "
+                "pass --task regression or give a classifier"
+            )
+        classes = [plain_label(c) for c in model.classes] if model.classes else sorted(observed, key=str)
+        unknown = [v for v in observed if v not in classes and str(v) not in {str(c) for c in classes}]
+        if unknown:
+            raise AuditInputError(
+                f"the target holds labels the model does not know: {_shown([str(v) for v in unknown])}; "
+                f"the model's classes are {_shown([str(c) for c in classes])}"
+            )
         if task == "binary" and len(classes) != 2:
-            raise AuditInputError(f"--task binary needs a target with 2 classes; found {len(classes)}: {[str(c) for c in classes][:10]}")
+            raise AuditInputError(
+                f"--task binary needs a target with 2 classes; found {len(classes)}: {_shown([str(c) for c in classes])}"
+            )
+        if task == "multiclass" and len(classes) < 3:
+            raise AuditInputError(f"--task multiclass needs 3 or more classes; found {len(classes)}: use --task binary")
         if task == "binary":
             positive_label, why = choose_positive_label(classes, y_train, opts.positive_label)
-            notes.append(f"Positive label {positive_label!r}: {why}.")
-    elif opts.positive_label is not None:
-        raise AuditInputError("--positive-label applies to classification tasks only")
+            notes.append(f"Positive label {str(positive_label)!r}: {why}.")
+    else:
+        if opts.positive_label is not None:
+            raise AuditInputError("--positive-label applies to classification tasks only")
+        if model.can_call and model.classes is not None:
+            raise AuditInputError(
+                f"the task is regression but the model is a classifier (classes {_shown([str(c) for c in model.classes])}); "
+                "pass --task binary or --task multiclass"
+            )
+        for role, y in (("train", y_train), ("test", y_test)):
+            if not pd.api.types.is_numeric_dtype(y):
+                example = next((v for v in y.dropna() if not _is_number(v)), y.dropna().iloc[0])
+                raise AuditInputError(
+                    f"a regression target must be numeric; the {role} column {opts.target!r} holds text such as {str(example)!r}"
+                )
 
     if opts.scores is not None and task != "binary":
         raise AuditInputError("--scores is supported for binary tasks only")
+    if opts.predictions is not None:
+        _validate_prediction_columns(opts, datasets, task=task, classes=classes)
+    if opts.target in opts.sensitive:
+        raise AuditInputError(f"--sensitive {opts.target!r} is the target column; name a feature such as sex or age")
+    for option, column in (("--id-column", opts.id_column), ("--group-column", opts.group_column), ("--time-column", opts.time_column)):
+        if column is not None and column == opts.target:
+            raise AuditInputError(f"{option} {column!r} is the target column")
+        if column is not None and column in features:
+            notes.append(f"{option} {column!r} is also one of the model's inputs.")
+    if read_signature(records["train"]) == read_signature(records["test"]):
+        notes.append("The train and test files are byte-for-byte identical: every test score is a training score.")
 
     history = None
     if opts.history is not None:

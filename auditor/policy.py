@@ -85,12 +85,35 @@ class Policy:
         return max(found, key=lambda w: w.expires) if found else None
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the last would win silently)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (also at line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def read_policy_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    if path.is_dir():
+        raise PolicyError(f"policy path is a directory, not a file: {path}")
     if not path.is_file():
         raise PolicyError(f"policy file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except ValueError as exc:  # YAML resolved a date-like value that is not a date (2027-02-30)
+        raise PolicyError(f"{path.name}: invalid value: {exc}; write dates as YYYY-MM-DD") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -117,8 +140,13 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str], registry: Registr
             raise PolicyError(f"--set has an empty key: {item!r}")
         try:
             value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):
             value = text
+        if isinstance(value, str):
+            try:  # YAML 1.1 reads 1e-1 as text; a number is what anyone typing it means
+                value = float(value) if value.strip().lower() not in ("nan", "inf", "-inf", "infinity") else value
+            except ValueError:
+                pass
         if parts[0] in registry.checks or (parts[0] not in TOP_KEYS and parts[0][:1].isupper()):
             parts = ["checks", *parts]
         node = merged

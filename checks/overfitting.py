@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from auditor.check import Check, Param, Threshold
+from auditor.context import combine_samples
 from auditor.evaluation import Outputs, model_outputs, primary_metric
 from auditor.figures import interval_chart, label, new_figure, to_svg
 from auditor.results import Evidence, Findings, Metric
@@ -92,7 +93,7 @@ class TrainTestGap(Check):
     name = "train-test-gap"
     area = "overfitting"
     severity = "high"
-    needs = frozenset({"train", "test", "predictions"})
+    needs = frozenset({"train", "test", "predictions", "train_predictions"})
     params = {
         "max_rows": Param(default=20000, kind="int", help="rows per dataset at most (a seeded sample above)", low=100),
         "n_resamples": Param(default=200, kind="int", help="bootstrap resamples for the gap's interval", low=50, high=10000),
@@ -150,7 +151,7 @@ class TrainTestGap(Check):
                 "If the gap is large, regularise or simplify the model and tune that choice with cross-validation; "
                 "quote the test score, never the training score."
             ),
-            sample={"train": s_tr, "test": s_te, "seed": seed},
+            sample=combine_samples({"train": s_tr, "test": s_te}, seed),
         )
 
 
@@ -383,7 +384,7 @@ class Memorisation(Check):
     name = "memorisation"
     area = "overfitting"
     severity = "medium"
-    needs = frozenset({"train", "test", "predictions"})
+    needs = frozenset({"train", "test", "predictions", "train_predictions"})
     params = {
         "max_rows": Param(default=50000, kind="int", help="rows per dataset at most (a seeded sample above)", low=100),
     }
@@ -422,7 +423,7 @@ class Memorisation(Check):
                 "If the training error is near zero while the test error is not, limit the model's capacity or "
                 "stop training earlier, and look for noisy labels."
             ),
-            sample={"train": s_tr, "test": s_te},
+            sample=combine_samples({"train": s_tr, "test": s_te}, ctx.seed_for(self.id)),
         )
 
 

@@ -153,6 +153,59 @@ def _overtrained_history() -> AuditContext:
     return ctx
 
 
+def _lk_overlap() -> AuditContext:
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    return _ctx(train, pd.concat([train.iloc[:200], test.iloc[200:]]))  # 10% of test rows copied from train
+
+
+def _lk_near_duplicates() -> AuditContext:
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    copies = train.iloc[:200].copy()  # 10% of test rows: train rows with tiny noise, so not exact copies
+    copies[["x1", "x2", "noise"]] += np.random.default_rng(0).normal(0, 1e-3, size=(200, 3))
+    return _ctx(train, pd.concat([copies, test.iloc[200:]]))
+
+
+def _lk_target_leak() -> AuditContext:
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    rng = np.random.default_rng(0)
+    for frame in (train, test):  # 'noise' becomes the label plus a little noise
+        frame["noise"] = frame["y"] + rng.normal(0, 0.1, len(frame))
+    return _ctx(train, test)
+
+
+def _lk_id_like() -> AuditContext:
+    frame = make_binary_frame(4000, seed=1).sort_values("y", kind="stable").reset_index(drop=True)
+    frame["noise"] = np.arange(len(frame))  # the row number of a file sorted by the target
+    is_test = np.random.default_rng(0).random(len(frame)) < 0.3
+    return _ctx(frame[~is_test], frame[is_test])
+
+
+def _lk_groups() -> AuditContext:
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    train["entity"] = [f"e{i // 4}" for i in range(len(train))]
+    test["entity"] = [f"e{i // 4 + 1000}" for i in range(len(test))]
+    test.loc[:399, "entity"] = train["entity"].iloc[:400].to_numpy()  # 100 of 500 test groups (20% of rows)
+    ctx = _ctx(train, test)
+    ctx.group_column = "entity"
+    return ctx
+
+
+def _lk_time() -> AuditContext:
+    frame = make_binary_frame(4000, seed=1)
+    frame["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(frame)), unit="h")
+    is_test = np.random.default_rng(0).random(len(frame)) < 0.25  # a random, not chronological, split
+    ctx = _ctx(frame[~is_test], frame[is_test])
+    ctx.time_column = "when"
+    return ctx
+
+
+def _lk_labels() -> AuditContext:
+    train, test = make_binary_frame(5000, seed=1), make_binary_frame(5000, seed=2)
+    train = pd.concat([train[train.y == 0].iloc[:1600], train[train.y == 1].iloc[:400]])  # 80/20
+    test = pd.concat([test[test.y == 0].iloc[:1000], test[test.y == 1].iloc[:1000]])  # 50/50
+    return _ctx(train, test)
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -166,6 +219,13 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ010": (_cardinality, {"warn"}),
     "DQ011": (_redundant, {"fail"}),
     "ST001": (_tiny_test, {"fail", "inconclusive"}),
+    "LK001": (_lk_overlap, {"fail"}),
+    "LK002": (_lk_near_duplicates, {"fail"}),
+    "LK003": (_lk_target_leak, {"fail"}),
+    "LK004": (_lk_id_like, {"fail"}),
+    "LK005": (_lk_groups, {"fail"}),
+    "LK006": (_lk_time, {"fail"}),
+    "LK007": (_lk_labels, {"fail"}),
     "OF001": (_noisy_tree, {"fail"}),
     "OF002": (_shifted_test_labels, {"fail"}),
     "OF003": (_noisy_tree, {"fail"}),

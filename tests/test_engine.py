@@ -18,7 +18,7 @@ from auditor.results import CheckResult, Metric
 from auditor.runner import plan_checks, run_checks
 from auditor.thresholds import judge, judge_metric
 from tests.conftest import fit_pipeline, make_binary_frame
-from tests.engine_checks import ALL, NeedsCurrent, Raises, ShareAbove, UsesPredictions
+from tests.engine_checks import ALL, Raises, ShareAbove, UsesPredictions
 
 
 def make_registry(classes=ALL) -> Registry:
