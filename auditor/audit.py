@@ -21,7 +21,7 @@ from auditor.gate import attach_waivers, evaluate_gate
 from auditor.inputs import RunOptions, build_context
 from auditor.policy import load_policy
 from auditor.registry import Registry, load_registry
-from auditor.report import build_report
+from auditor.report import build_report, coverage
 from auditor.runner import plan_checks, run_checks
 
 
@@ -57,6 +57,13 @@ def run_audit(
     errored = [r.id for r in results if r.status == "error"]
     if errored:
         notes.append(f"{len(errored)} check(s) could not run and are reported as errors: {', '.join(errored)}.")
+    notes += unused_input_notes(results, {p.cls.id: p.cls for p in planned}, ctx)
+    scope = coverage(results, {registry.get(i).cls.area for i in registry.ids()})
+    if scope["not_installed"]:
+        notes.append(
+            "Not assessed, no installed check covers: "
+            + ", ".join(a.replace("_", " ") for a in scope["not_installed"]) + "."
+        )
     return build_report(
         results=results,
         gate=gate,
@@ -68,5 +75,39 @@ def run_audit(
         seed=opts.seed,
         notes=notes,
         titles={p.cls.id: p.cls.title() for p in planned},
+        docs={p.cls.id: about(p.cls) for p in planned},
+        coverage=scope,
         duration_s=time.perf_counter() - started,
     )
+
+
+OPTIONAL_INPUTS = {
+    "sensitive": "Sensitive features were declared (--sensitive)",
+    "group": "A group column was declared (--group-column)",
+    "time": "A time column was declared (--time-column)",
+    "history": "A training history was given (--history)",
+}
+
+
+def unused_input_notes(results, classes, ctx) -> list[str]:
+    """Say when the user gave an input that no check that ran reads: it was not assessed."""
+    ran = [classes[r.id] for r in results if r.status not in ("skipped",) and r.id in classes]
+    declared = {
+        "sensitive": bool(ctx.sensitive), "group": bool(ctx.group_column),
+        "time": bool(ctx.time_column), "history": ctx.history is not None,
+    }
+    return [
+        f"{text}, but no check that ran uses it: it was not assessed."
+        for need, text in OPTIONAL_INPUTS.items()
+        if declared[need] and not any(need in cls.needs for cls in ran)
+    ]
+
+
+def about(cls) -> dict[str, str]:
+    """The check's documentation sections a report reader needs next to a finding."""
+    sections = cls.doc_sections()
+    return {
+        "what": sections.get("What it checks", ""),
+        "why": sections.get("Why it matters", ""),
+        "how_to_fix": sections.get("How to fix", ""),
+    }

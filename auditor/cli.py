@@ -126,6 +126,26 @@ def run_cmd(**kw: Any) -> None:
     sys.exit(report["gate"]["exit_code"])
 
 
+def report_problem(report: Any) -> str | None:
+    """Why a loaded report.json cannot be rendered, or None when it can."""
+    from auditor import SCHEMA_VERSION
+
+    if not isinstance(report, dict):
+        return "the top level is not an object"
+    missing = [k for k in ("schema_version", "checks", "gate", "inputs", "created_at") if k not in report]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    major = str(report["schema_version"]).split(".")[0]
+    if major != SCHEMA_VERSION.split(".")[0]:
+        return f"schema_version {report['schema_version']!r}; this auditor reads {SCHEMA_VERSION.split('.')[0]}.x"
+    if not isinstance(report["checks"], list) or not all(isinstance(c, dict) and "id" in c and "status" in c for c in report["checks"]):
+        return "checks must be a list of results with id and status"
+    gate = report["gate"]
+    if not isinstance(gate, dict) or "passed" not in gate or "exit_code" not in gate:
+        return "gate must record passed and exit_code"
+    return None
+
+
 def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
     gate = report["gate"]
     counts = report["summary"]["by_status"]
@@ -256,8 +276,9 @@ def render_cmd(report_json: str, formats: str, out: str | None) -> None:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise AuditInputError(f"{path} is not a valid report.json: {exc}") from None
-    if not isinstance(report, dict) or "checks" not in report or "schema_version" not in report:
-        raise AuditInputError(f"{path} is not an auditor report.json (no schema_version / checks)")
+    problem = report_problem(report)
+    if problem:
+        raise AuditInputError(f"{path} is not an auditor report.json this version can render: {problem}")
     wanted = _parse_formats(formats)
     out_dir = _writable_out(out or str(path.parent))
     if out is None or out_dir.resolve() == path.parent.resolve():

@@ -82,3 +82,18 @@ def model_outputs(ctx: "AuditContext", role: str, positions: np.ndarray | None =
     else:
         y, pred = y.astype(float), pred.astype(float)
     return Outputs(role=role, task=ctx.task, y=y, pred=pred, scores=scores, positive=positive, classes=classes, rows=rows)
+
+
+MIN_ROWS = 10
+
+
+def evaluation_problem(out: Outputs) -> str | None:
+    """Why these outputs cannot support a metric estimate, or None when they can."""
+    if len(out) < MIN_ROWS:
+        return f"only {len(out)} labelled {out.role} rows: too few to estimate a metric and its interval"
+    if out.task != "regression" and len(np.unique(out.y)) < 2:
+        return (
+            f"the {out.role} rows hold a single class: balanced accuracy, F1 and ROC AUC are undefined or "
+            "meaningless without both classes"
+        )
+    return None

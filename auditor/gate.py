@@ -26,17 +26,23 @@ def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
     threshold = SEVERITIES.index(policy.fail_on)
     reasons: list[str] = []
     waived: list[str] = []
+    blocking: list[str] = []
+    undecided: list[str] = []
     for r in results:
+        if r.status == "inconclusive" and SEVERITIES.index(r.severity) >= threshold and not r.waived:
+            undecided.append(f"{r.id} {r.name} is inconclusive at severity {r.severity}: {r.summary}")
         if r.status == "fail" and SEVERITIES.index(r.severity) >= threshold:
             if r.waived:
                 waived.append(f"{r.id} {r.name} failed at severity {r.severity} but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
             else:
                 expired = " (its waiver expired)" if r.waiver and r.waiver.get("expired") else ""
+                blocking.append(r.id)
                 reasons.append(f"{r.id} {r.name} failed at severity {r.severity} (fail_on: {policy.fail_on}){expired}")
         elif r.status == "error" and not policy.allow_errors:
             if r.waived:
                 waived.append(f"{r.id} {r.name} errored but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
             else:
+                blocking.append(r.id)
                 reasons.append(f"{r.id} {r.name} could not run: {r.error['message'] if r.error else 'error'} (allow_errors: false)")
     passed = not reasons
     return {
@@ -45,5 +51,8 @@ def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
         "fail_on": policy.fail_on,
         "allow_errors": policy.allow_errors,
         "reasons": reasons,
+        "blocking": blocking,
         "waived": waived,
+        # Results the gate could not count either way: the data did not decide them.
+        "undecided": undecided,
     }

@@ -37,6 +37,24 @@ def summarise(results: list[CheckResult]) -> dict[str, Any]:
     return {"total": len(results), "by_status": by_status, "by_area": by_area, "waived": sum(r.waived for r in results)}
 
 
+CORE_AREAS = (
+    "data_quality", "leakage", "overfitting", "significance", "robustness", "drift", "fairness", "explainability",
+)
+
+
+def coverage(results: list[CheckResult], registered_areas: set[str]) -> dict[str, Any]:
+    """Which areas this audit assessed, which it could not, and which no installed check covers."""
+    ran = {r.area for r in results if r.status != "skipped"}
+    planned = {r.area for r in results}
+    areas = list(CORE_AREAS) + sorted((planned | registered_areas) - set(CORE_AREAS))
+    return {
+        "assessed": [a for a in areas if a in ran],
+        "skipped": [a for a in areas if a in planned and a not in ran],
+        "not_selected": [a for a in areas if a in registered_areas and a not in planned],
+        "not_installed": [a for a in CORE_AREAS if a not in registered_areas],
+    }
+
+
 def build_report(
     *,
     results: list[CheckResult],
@@ -49,6 +67,8 @@ def build_report(
     seed: int,
     notes: list[str],
     titles: dict[str, str],
+    docs: dict[str, dict[str, str]],
+    coverage: dict[str, Any],
     duration_s: float,
     created_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
@@ -59,6 +79,7 @@ def build_report(
     for r in results:
         d = r.to_dict()
         d["title"] = titles.get(r.id, r.name)
+        d["about"] = docs.get(r.id, {})
         checks.append(d)
     return plain(
         {
@@ -75,6 +96,7 @@ def build_report(
             "seed": seed,
             "notes": notes,
             "summary": summarise(results),
+            "coverage": coverage,
             "gate": gate,
             "duration_s": round(duration_s, 3),
             "checks": checks,

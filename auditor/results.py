@@ -135,6 +135,8 @@ class CheckResult:
     error: dict[str, Any] | None = None
     duration_s: float = 0.0
     source: str = ""
+    #: Warnings the check's libraries raised while it ran (deduplicated), kept with the result.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return plain(asdict(self))

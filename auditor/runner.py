@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -118,8 +119,11 @@ def run_one(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> CheckResul
         reasons = "; ".join(NEEDS[m] for m in missing)
         return _base_result(item, status="skipped", summary=f"Skipped: {reasons}.")
     started = time.perf_counter()
+    caught: list[warnings.WarningMessage] = []
     try:
-        findings = cls().run(ctx, dict(item.params))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            findings = cls().run(ctx, dict(item.params))
         if not isinstance(findings, Findings):
             raise TypeError(f"{cls.__name__}.run returned {type(findings).__name__}, expected Findings")
         for name, metric in findings.metrics.items():
@@ -137,6 +141,7 @@ def run_one(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> CheckResul
                 "traceback": traceback.format_exc(),
             },
             duration_s=round(time.perf_counter() - started, 4),
+            warnings=_warning_texts(caught),
         )
     judged = judge(findings.metrics, item.thresholds)
     status = findings.status or judged
@@ -150,7 +155,20 @@ def run_one(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> CheckResul
         recommendation=findings.recommendation,
         sample=findings.sample,
         duration_s=round(time.perf_counter() - started, 4),
+        warnings=_warning_texts(caught),
     )
+
+
+MAX_WARNINGS = 5
+
+
+def _warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
+    texts: list[str] = []
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).strip().splitlines()[0] if str(w.message).strip() else ''}"
+        if text not in texts:
+            texts.append(text)
+    return texts[:MAX_WARNINGS] + ([f"... and {len(texts) - MAX_WARNINGS} more"] if len(texts) > MAX_WARNINGS else [])
 
 
 def run_checks(

@@ -14,7 +14,7 @@ import numpy as np
 
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
-from auditor.evaluation import Outputs, model_outputs, primary_metric
+from auditor.evaluation import Outputs, evaluation_problem, model_outputs, primary_metric
 from auditor.figures import interval_chart, label, new_figure, to_svg
 from auditor.results import Evidence, Findings, Metric
 
@@ -114,8 +114,9 @@ class TrainTestGap(Check):
         i_tr, s_tr = ctx.sample_index("train", params["max_rows"], check_id=self.id + ":train")
         i_te, s_te = ctx.sample_index("test", params["max_rows"], check_id=self.id + ":test")
         train, test = model_outputs(ctx, "train", i_tr), model_outputs(ctx, "test", i_te)
-        if len(train) == 0 or len(test) == 0:
-            return Findings(status="skipped", summary="Skipped: the train or test data has no labelled rows.")
+        problem = evaluation_problem(train) or evaluation_problem(test)
+        if problem:
+            return Findings(status="inconclusive", summary=f"Inconclusive: {problem}.")
         primary = primary_metric(ctx.task)
         gap, low, high = _bootstrap_gap(
             train, test, primary, n_resamples=params["n_resamples"], confidence=params["confidence"], seed=seed
@@ -221,7 +222,11 @@ class CrossValidationStability(Check):
             ctx.model.unfitted_clone(), X, y, cv=_cv_splitter(ctx, params["folds"], seed),
             scoring=SCORING[primary], error_score="raise", n_jobs=1,
         )
-        test_score = model_outputs(ctx, "test").score(primary)
+        test_out = model_outputs(ctx, "test")
+        problem = evaluation_problem(test_out)
+        if problem:
+            return Findings(status="inconclusive", summary=f"Inconclusive: {problem}.")
+        test_score = test_out.score(primary)
         mean, std = float(np.mean(scores)), float(np.std(scores, ddof=1))
         diff = abs(test_score - mean)
         name = primary.replace("_", " ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.check import Check, Param, Threshold
 from auditor.figures import interval_chart
 from auditor.results import Evidence, Findings, Metric
-from auditor.evaluation import model_outputs, primary_metric
+from auditor.evaluation import evaluation_problem, model_outputs, primary_metric
 from auditor.stats import bootstrap_ci
 
 
@@ -55,6 +55,9 @@ class MetricIntervals(Check):
     def run(self, ctx, params):
         idx, sample = ctx.sample_index("test", params["max_rows"], check_id=self.id)
         out = model_outputs(ctx, "test", idx)
+        problem = evaluation_problem(out)
+        if problem:
+            return Findings(status="inconclusive", summary=f"Inconclusive: {problem}.", sample=sample)
         specs = out.specs()
         metrics: dict[str, Metric] = {}
         rows = []
@@ -68,9 +71,10 @@ class MetricIntervals(Check):
             rows.append([spec.name, est, low, high, "higher" if spec.higher_is_better else "lower"])
             if spec.name in ("balanced_accuracy", "roc_auc", "r2") and low is not None:
                 widths.append(high - low)
+        judged = "R²" if ctx.task == "regression" else "balanced accuracy and ROC AUC" if out.scores is not None else "balanced accuracy"
         metrics["max_ci_width"] = Metric(
             max(widths) if widths else None,
-            description=f"widest {params['confidence']:.0%} interval among balanced accuracy, ROC AUC and R²",
+            description=f"widest {params['confidence']:.0%} interval among {judged}",
         )
         sample["rows_used"] = len(out)
         head = primary_metric(ctx.task)

@@ -240,6 +240,15 @@ def test_render_redraws_from_json_without_model(capsys, clean_audit_files, tmp_p
     bad.write_text("{not json")
     code, _, err = run_cli(capsys, "render", str(bad))
     assert code == 2 and "is not a valid report.json" in err
+    future = tmp_path / "future.json"
+    future.write_text(json.dumps({**json.loads(original), "schema_version": "9.0"}))
+    code, _, err = run_cli(capsys, "render", str(future))
+    assert code == 2 and "schema_version '9.0'; this auditor reads 1.x" in err
+    gateless = {**json.loads(original)}
+    del gateless["gate"]
+    future.write_text(json.dumps(gateless))
+    code, _, err = run_cli(capsys, "render", str(future))
+    assert code == 2 and "it lacks gate" in err
 
 
 def test_console_script_and_module_entry(clean_audit_files):

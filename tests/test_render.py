@@ -249,6 +249,7 @@ def test_junit_counts_and_mapping(report):
 def test_junit_survives_control_characters():
     report = build_sample_report(with_figures=False)
     report["checks"][0]["status"] = "fail"
+    report["checks"][0]["severity"] = "critical"  # at or above fail_on: a JUnit failure
     report["checks"][0]["summary"] = "colour \x1b[31mred\x1b[0m and a NUL \x00"
     root = ET.fromstring(render(report, "junit").encode("utf-8"))
     assert root.get("failures") == "3"
@@ -489,3 +490,18 @@ def test_minimal_report_renders(fmt):
                           {"id": "X002", "status": "error", "area": "custom area"}], "gate": {}}
     out = render(minimal, fmt)
     assert "X002" in out
+
+
+def test_junit_and_sarif_agree_with_the_gate():
+    """A fail below fail_on is reported but is not a JUnit failure nor a SARIF error."""
+    report = build_sample_report(with_figures=False)
+    low = report["checks"][0]
+    low.update(status="fail", severity="low", waiver=None)
+    report["gate"]["blocking"] = ["DQ004"]
+    root = ET.fromstring(render(report, "junit").encode("utf-8"))
+    case = next(c for c in root.iter("testcase") if c.get("name").startswith(low["id"]))
+    assert case.find("failure") is None
+    assert "fail below the gate" in case.find("system-out").text
+    sarif = json.loads(render(report, "sarif"))
+    levels = {r["ruleId"]: r["level"] for r in sarif["runs"][0]["results"]}
+    assert levels[low["id"]] == "warning" and levels["DQ004"] == "error"

@@ -192,6 +192,31 @@ def checks_by_area(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any
     return grouped
 
 
+def blocking_ids(report: dict[str, Any], *, ignore_waivers: bool = False) -> set[str]:
+    """IDs of the results that made the gate fail (or would have, without their waivers).
+
+    Reports written by this version list them in ``gate.blocking``; for older or
+    hand-made reports they are recomputed from ``gate.fail_on`` and ``allow_errors``.
+    """
+    gate = report.get("gate") or {}
+    if "blocking" in gate and not ignore_waivers:
+        return {str(i) for i in gate.get("blocking") or []}
+    from auditor.results import SEVERITIES
+
+    fail_on = gate.get("fail_on") if gate.get("fail_on") in SEVERITIES else "info"
+    level = SEVERITIES.index(fail_on)
+    out = set()
+    for c in report.get("checks") or []:
+        if is_waived(c) and not ignore_waivers:
+            continue
+        severity = c.get("severity") if c.get("severity") in SEVERITIES else "critical"
+        if c.get("status") == "fail" and SEVERITIES.index(severity) >= level:
+            out.add(str(c.get("id")))
+        if c.get("status") == "error" and not gate.get("allow_errors"):
+            out.add(str(c.get("id")))
+    return out
+
+
 def is_waived(check: dict[str, Any]) -> bool:
     """A check whose waiver is in force (an expired waiver no longer waives)."""
     waiver = check.get("waiver")

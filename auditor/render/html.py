@@ -113,6 +113,8 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
         "area_rows": [_area_row(sec, grouped_members, STATUSES)
                       for sec, (_, grouped_members) in zip(sections, grouped)],
         "reasons": [str(r) for r in gate.get("reasons") or []],
+        "undecided": [str(r) for r in gate.get("undecided") or []],
+        "scope": _scope(report.get("coverage") or {}),
         "notes": [str(n) for n in report.get("notes") or []],
         "sections": sections,
         "appendix": _appendix(report),
@@ -236,6 +238,21 @@ def _task(task: dict[str, Any]) -> dict[str, Any]:
     return {"headline": headline, "details": [{"label": k, "value": v} for k, v in details]}
 
 
+def _scope(coverage: dict[str, Any]) -> list[dict[str, str]]:
+    """The audit's scope as labelled lines: what was assessed and what was not."""
+    lines = []
+    for key, label in (
+        ("assessed", "Assessed"),
+        ("skipped", "Not assessed: every check skipped (see each check's reason)"),
+        ("not_selected", "Not assessed: excluded by the policy"),
+        ("not_installed", "Not assessed: no installed check covers it"),
+    ):
+        areas = coverage.get(key) or []
+        if areas:
+            lines.append({"label": label, "areas": ", ".join(area_label(a) for a in areas), "kind": key})
+    return lines
+
+
 def _verdict(gate: dict[str, Any]) -> dict[str, Any]:
     passed = bool(gate.get("passed"))
     return {
@@ -280,6 +297,8 @@ def _card(check: dict[str, Any]) -> dict[str, Any]:
         meta.append({"label": "Duration", "value": _duration(check.get("duration_s"))})
     if check.get("source"):
         meta.append({"label": "Source", "value": str(check["source"])})
+    if check.get("warnings"):
+        meta.append({"label": "Library warnings", "value": "; ".join(str(w) for w in check["warnings"])})
     return {
         "anchor": _anchor("check", check.get("id") or ""),
         "id": str(check.get("id") or ""),
@@ -295,6 +314,7 @@ def _card(check: dict[str, Any]) -> dict[str, Any]:
         "evidence": [_evidence(e) for e in check.get("evidence") or []],
         "figures": [_figure(f) for f in check.get("figures") or [] if f.get("svg")],
         "recommendation": str(check.get("recommendation") or ""),
+        "what": str((check.get("about") or {}).get("what") or ""),
         "practices": [format_practice(str(p)) for p in check.get("practices") or []],
         "references": [str(r) for r in check.get("references") or []],
         "error": error_view,

@@ -1,9 +1,10 @@
 """JUnit XML: a test suite per area, a test case per check, for CI test-report views.
 
-Mapping: ``fail`` is a <failure>; ``error`` an <error> carrying the traceback;
-``skipped`` a <skipped>; a waived ``fail`` is a <skipped> whose message names the
-waiver (its real status stays in <system-out>); ``warn`` and ``inconclusive`` pass,
-with the status written in <system-out>.
+Mapping, so that the CI test view agrees with the gate's exit code: a ``fail`` that
+blocks the gate is a <failure>; an ``error`` that blocks it an <error> carrying the
+traceback; ``skipped`` a <skipped>; a waived ``fail`` is a <skipped> whose message
+names the waiver; a ``fail`` below the gate's severity, an allowed ``error``, ``warn``
+and ``inconclusive`` pass, with the real status written in <system-out>.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from auditor.render import (
     area_label,
     checks_by_area,
     format_number,
+    blocking_ids,
     is_percent_name,
     is_waived,
     waiver_text,
@@ -81,6 +83,8 @@ def render_junit(report: dict[str, Any]) -> str:
     total_time = 0.0
     timestamp = _clean(report.get("created_at") or "")[:19]
 
+    blocking = blocking_ids(report)
+    gate = report.get("gate") or {}
     for area, checks in checks_by_area(report):
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         suite_time = 0.0
@@ -99,12 +103,18 @@ def render_junit(report: dict[str, Any]) -> str:
             })
             details = _clean(_details(check))
             summary = _clean(check.get("summary") or check.get("title") or status)
-            if status == "fail" and is_waived(check):
+            blocks = str(check.get("id")) in blocking
+            if status in ("fail", "error") and is_waived(check):
                 w = check.get("waiver") or {}
                 message = f"waived: {w.get('reason') or 'no reason given'} ({w.get('owner') or 'unknown owner'}"
                 message += f", until {w['expires']})" if w.get("expires") else ")"
                 ET.SubElement(case, "skipped", {"message": _clean(message)})
                 counts["skipped"] += 1
+            elif status in ("fail", "error") and not blocks:
+                # Below the gate's severity (or an allowed error): reported, not a test failure,
+                # so the CI test view agrees with the exit code.
+                details = _clean(f"{status} below the gate (severity {check.get('severity')}, "
+                                 f"fail_on {gate.get('fail_on')}, allow_errors {gate.get('allow_errors')})\n") + details
             elif status == "fail":
                 failure = ET.SubElement(case, "failure", {"message": summary,
                                                           "type": _clean(check.get("severity") or "fail")})

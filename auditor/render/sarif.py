@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from auditor.render import dataset_paths, is_waived
+from auditor.render import blocking_ids, dataset_paths, is_waived
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -79,6 +79,7 @@ def render_sarif(report: dict[str, Any]) -> str:
             artifact_location["index"] = index_of[uri]
         locations.append({"physicalLocation": {"artifactLocation": artifact_location}})
 
+    blocking = blocking_ids(report) | blocking_ids(report, ignore_waivers=True)
     rules, results, notifications = [], [], []
     for index, check in enumerate(checks):
         cid = str(check.get("id") or f"CHECK{index}")
@@ -88,7 +89,7 @@ def render_sarif(report: dict[str, Any]) -> str:
             "id": cid,
             "name": str(check.get("name") or cid),
             "shortDescription": {"text": _text(check.get("title"), check.get("name"), cid)},
-            "fullDescription": {"text": _text(check.get("title"), check.get("summary"), cid)},
+            "fullDescription": {"text": _text((check.get("about") or {}).get("what"), check.get("title"), cid)},
             "defaultConfiguration": {"level": SEVERITY_LEVELS.get(severity, "warning")},
             "properties": {
                 "area": area,
@@ -97,8 +98,9 @@ def render_sarif(report: dict[str, Any]) -> str:
                 "tags": [area],
             },
         }
-        if check.get("recommendation"):
-            rule["help"] = {"text": str(check["recommendation"])}
+        how_to_fix = (check.get("about") or {}).get("how_to_fix")
+        if how_to_fix:
+            rule["help"] = {"text": str(how_to_fix)}
         rules.append(rule)
 
         status = check.get("status")
@@ -109,7 +111,8 @@ def render_sarif(report: dict[str, Any]) -> str:
         result: dict[str, Any] = {
             "ruleId": cid,
             "ruleIndex": index,
-            "level": RESULT_LEVELS[status],
+            # Only what blocks the gate (or would, but for its waiver) is an error.
+            "level": "error" if cid in blocking else "warning",
             "kind": "fail",
             "message": {"text": _text(check.get("summary"), check.get("title"), f"{cid} {status}")},
             "locations": json.loads(json.dumps(locations)),
