@@ -106,8 +106,13 @@ def unused_input_notes(results, classes, ctx) -> list[str]:
 def about(cls) -> dict[str, str]:
     """The check's documentation sections a report reader needs next to a finding."""
     sections = cls.doc_sections()
+
+    def prose(text: str) -> str:  # docstring lines re-flowed into paragraphs
+        paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+        return "\n\n".join(p for p in paragraphs if p).replace("``", "")
+
     return {
-        "what": sections.get("What it checks", ""),
-        "why": sections.get("Why it matters", ""),
-        "how_to_fix": sections.get("How to fix", ""),
+        "what": prose(sections.get("What it checks", "")),
+        "why": prose(sections.get("Why it matters", "")),
+        "how_to_fix": prose(sections.get("How to fix", "")),
     }

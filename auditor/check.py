@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -183,7 +184,7 @@ def parse_doc_sections(doc: str) -> dict[str, str]:
             sections[current] = []
         elif current is not None:
             sections[current].append(line)
-    return {k: "\n".join(v).strip() for k, v in sections.items()}
+    return {k: textwrap.dedent("\n".join(v)).strip() for k, v in sections.items()}
 
 
 def definition_problems(cls: type) -> list[str]:

@@ -23,6 +23,7 @@ from scipy.stats import contingency, median_abs_deviation
 from auditor.check import Check, Param, Threshold
 from auditor.figures import bar_chart
 from auditor.results import Evidence, Findings, Metric
+from auditor import wording
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -110,11 +111,34 @@ def _is_text_like(s: pd.Series) -> bool:
     )
 
 
+# A text column whose values are nearly all numbers is a numeric column with stray text
+# (DQ005 reports it); treating it as categorical would flag every number as a new level.
+NUMERIC_TEXT_SHARE = 0.9
+
+
+def _numeric_text_share(s: pd.Series) -> float:
+    """Share of a text column's non-missing values that parse as numbers (weighted by rows)."""
+    counts = s.dropna().astype(str).str.strip().value_counts()
+    counts = counts[~counts.index.isin(DEFAULT_PLACEHOLDERS)]
+    if counts.empty:
+        return 0.0
+    numeric = pd.to_numeric(pd.Series(counts.index), errors="coerce").notna().to_numpy()
+    return float(counts.to_numpy()[numeric].sum() / counts.sum())
+
+
 def _is_categorical(s: pd.Series) -> bool:
-    """String, bool, category dtype, or an object column of non-numeric values."""
+    """String, bool or category dtype, or an object column of non-numeric values.
+
+    Not a text column whose values are nearly all numbers (see NUMERIC_TEXT_SHARE).
+    """
     if isinstance(s.dtype, pd.CategoricalDtype):
         return True
-    return _kind(s) in ("string", "bool", "mixed")
+    kind = _kind(s)
+    if kind == "bool":
+        return True
+    if kind in ("string", "mixed"):
+        return _numeric_text_share(s) < NUMERIC_TEXT_SHARE
+    return False
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -293,14 +317,14 @@ class MissingValues(Check):
         if col is None:
             summary = (
                 f"Measured missing values (NaN/None and {len(placeholders)} placeholder tokens) in "
-                f"{len(order)} columns across {', '.join(roles)}; none was found."
+                f"{wording.count(len(order), 'column')} across {', '.join(roles)}; none was found."
             )
             recommendation = "Keep handling missing values inside the model pipeline so production data is treated alike."
         else:
             summary = (
                 f"Measured missing values (NaN/None and {len(placeholders)} placeholder tokens) in "
-                f"{len(order)} columns across {', '.join(roles)}: {len(flagged)} columns have some, "
-                f"the highest rate is {rate:.1%} in {col!r} ({role})."
+                f"{wording.count(len(order), 'column')} across {', '.join(roles)}: {wording.count(len(flagged), 'column has', 'columns have')} some, "
+                f"the highest rate is {wording.share(rate)} in {col!r} ({role})."
             )
             recommendation = (
                 f"Decide how to treat missing values in {len(flagged)} columns (impute, add an indicator, or drop)"
@@ -414,7 +438,7 @@ class DuplicateRows(Check):
         total = sum(r[2] for r in rows)
         summary = (
             f"Counted rows that repeat an earlier row in {', '.join(r[0] for r in rows)}: {total} in total"
-            + (f", the highest share is {rate:.2%} ({role})." if role else ".")
+            + (f", the highest share is {wording.share(rate)} ({role})." if role else ".")
         )
         recommendation = (
             "Find out why rows repeat; drop exact copies that are artefacts, or split by a group key "
@@ -518,7 +542,7 @@ class ConstantColumns(Check):
             )
         ] if flagged else []
         summary = (
-            f"Measured value dominance in {len(cols)} train features: {len(constant)} constant, "
+            f"Measured value dominance in {wording.count(len(cols), 'train feature')}: {len(constant)} constant, "
             f"{len(near)} with one value covering at least {dominance:.0%} of rows."
         )
         recommendation = (
@@ -636,8 +660,8 @@ class ConflictingLabels(Check):
         else:
             evidence = []
         summary = (
-            f"Compared labels of train rows with identical values in {len(cols)} input columns: "
-            f"{int(conflicting.sum())} of {n} labelled rows ({rate:.2%}) fall in {n_groups} conflicting groups."
+            f"Compared labels of train rows with identical values in {wording.count(len(cols), 'input column')}: "
+            f"{int(conflicting.sum())} of {n} labelled rows ({wording.share(rate)}) fall in {wording.count(n_groups, 'conflicting group')}."
         )
         recommendation = (
             "Review the conflicting groups: correct wrong labels or add the feature that separates the cases."
@@ -790,8 +814,8 @@ class MixedTypes(Check):
                 )
             )
         summary = (
-            f"Classified the values of {len(checked)} text columns in {', '.join(_roles(ctx))} as numbers, text or other types: "
-            f"{len(mixed_cols)} columns mix types."
+            f"Classified the values of {wording.count(len(checked), 'text column')} in {', '.join(_roles(ctx))} as numbers, text or other types: "
+            f"{wording.count(len(mixed_cols), 'column mixes', 'columns mix')} types."
         )
         recommendation = (
             f"Clean {', '.join(repr(c) for c in mixed_cols[:5])}{' and others' if len(mixed_cols) > 5 else ''}: "
@@ -926,7 +950,7 @@ class Outliers(Check):
         else:
             summary = (
                 f"Measured outlying values in {len(rows)} of {len(numeric)} numeric train features"
-                + (f"; the highest rate is {max_rate:.2%} in {rows[0][0]!r}." if rows else ".")
+                + (f"; the highest rate is {wording.share(max_rate)} in {rows[0][0]!r}." if rows else ".")
             )
         recommendation = (
             "Inspect the values beyond the bounds: correct entry errors, turn sentinels into missing values, "
@@ -1014,7 +1038,7 @@ class TargetImbalance(Check):
         columns = ["class"] + [f"{r} {what}" for r in roles for what in ("count", "share")]
         smallest, largest = train.idxmin(), train.idxmax()
         summary = (
-            f"Counted {len(classes)} classes in the train target: the smallest ({_text(smallest)!r}, "
+            f"Counted {wording.count(len(classes), 'class', 'classes')} in the train target: the smallest ({_text(smallest)!r}, "
             f"{int(train.min())} rows) is {ratio:.3f} times the largest ({_text(largest)!r}, {int(train.max())} rows)."
         )
         return Findings(
@@ -1126,7 +1150,7 @@ class SchemaMismatch(Check):
             )
         ] if rows else []
         summary = (
-            f"Compared the columns and column kinds of {', '.join(others)} with train: {n_diff} differences."
+            f"Compared the columns and column kinds of {', '.join(others)} with train: {wording.count(n_diff, 'difference')}."
         )
         recommendation = (
             "Produce every dataset through the same export code, declare dtypes when reading, "
@@ -1231,9 +1255,9 @@ class UnseenCategories(Check):
             summary = "Found no categorical feature in the training data; nothing to compare."
         else:
             summary = (
-                f"Compared the values of {len(cats)} categorical features in {', '.join(others)} with train: "
-                f"{len(rows)} column/dataset pairs hold unseen values"
-                + (f", at most {rate:.2%} of rows ({col!r}, {role})." if col is not None else ".")
+                f"Compared the values of {wording.count(len(cats), 'categorical feature')} in {', '.join(others)} with train: "
+                f"{wording.count(len(rows), 'column/dataset pair holds', 'column/dataset pairs hold')} unseen values"
+                + (f", at most {wording.share(rate)} of rows ({col!r}, {role})." if col is not None else ".")
             )
         recommendation = (
             "Check the split and the coding of the flagged columns; group rare values and configure "
@@ -1341,7 +1365,7 @@ class HighCardinality(Check):
             )
         ] if rows else []
         summary = (
-            f"Counted the levels of {len(cats)} categorical train features: {len(rows)} exceed the cardinality "
+            f"Counted the levels of {wording.count(len(cats), 'categorical train feature')}: {len(rows)} exceed the cardinality "
             f"limits; the most levels in one feature is {max_seen}."
             if cats
             else "Found no categorical feature in the training data; nothing to count."
@@ -1470,7 +1494,7 @@ class RedundantFeatures(Check):
         if pairs:
             v, a, b, m = pairs[0]
             summary = (
-                f"Measured {len(pairs)} feature-pair associations on {sample['rows_used']} train rows; "
+                f"Measured {wording.count(len(pairs), 'feature-pair association')} on {wording.count(sample['rows_used'], 'train row')}; "
                 f"the strongest is {m} = {v:.3f} between {a!r} and {b!r}."
             )
         else:

@@ -27,6 +27,7 @@ from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
 from auditor.figures import bar_chart
@@ -65,11 +66,6 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
 
 def _rate(value: float) -> float:
     return round(float(value), 6)
-
-
-def _count(n: int, noun: str) -> str:
-    """``"1 feature"``, ``"3 features"``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _difference_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
@@ -437,9 +433,9 @@ class RowOverlap(Check):
         test_row = next(r for r in rows if r[0] == "test")
         summary = (
             f"Hashed the model inputs of {', '.join(r[0] for r in rows)} and looked them up in train: "
-            f"{test_row[3]} of {test_row[2]} test rows ({test_row[4]:.2%}) repeat a training row exactly"
+            f"{test_row[3]} of {test_row[2]} test rows ({wording.share(test_row[4])}) repeat a training row exactly"
             + (
-                f", {metrics['current_overlap_rate'].value:.2%} of current rows do"
+                f", {wording.share(metrics['current_overlap_rate'].value)} of current rows do"
                 if "current_overlap_rate" in metrics else ""
             )
             + "."
@@ -634,9 +630,9 @@ class NearDuplicates(Check):
         summary = (
             f"Compared nearest-neighbour distances to {len(ref_idx)} training rows"
             + (f" ({coverage:.0%} of them)" if coverage < 1 else "")
-            + f": {rate_test:.2%} of {len(d_test)} "
+            + f": {wording.share(rate_test)} of {len(d_test)} "
             f"test rows lie within τ = {tau:.3g} (the {float(params['quantile']):g} quantile of held-out training "
-            f"rows' distances) against {rate_control:.2%} of {len(d_control)} training controls, an excess of "
+            f"rows' distances) against {wording.share(rate_control)} of {len(d_control)} training controls, an excess of "
             f"{excess:+.2%} (one-sided binomial p = {p_value:.2g})."
         )
         return Findings(
@@ -937,7 +933,7 @@ class IdLikeColumns(Check):
         train_full = ctx.frame("train")
         if len(train_full) < int(params["min_rows"]):
             return _skip(
-                f"the training data has {_count(len(train_full), 'row')}; with fewer than {params['min_rows']} every "
+                f"the training data has {wording.count(len(train_full), 'row')}; with fewer than {params['min_rows']} every "
                 "column looks unique and ordered."
             )
         cols = [c for c in _common_features(ctx, "train", "test") if c != ctx.id_column]
@@ -1003,12 +999,12 @@ class IdLikeColumns(Check):
             summary = f"Looked for identifier-like features among {len(cols)} model inputs; found none."
         elif problem is not None:
             summary = (
-                f"Found {_count(len(found), 'identifier-like feature')} ({', '.join(repr(c) for c in ordered[:3])}) but "
+                f"Found {wording.count(len(found), 'identifier-like feature')} ({', '.join(repr(c) for c in ordered[:3])}) but "
                 f"could not measure their signal: {problem.rstrip('.')}."
             )
         else:
             summary = (
-                f"Found {_count(len(found), 'identifier-like feature')} among {len(cols)} model inputs; "
+                f"Found {wording.count(len(found), 'identifier-like feature')} among {len(cols)} model inputs; "
                 f"{len(with_signal)} of them carry signal about the target ({score_name} ≥ {cut:g})"
                 + (f": {', '.join(repr(c) for c in with_signal[:5])}." if with_signal else ".")
             )
@@ -1136,8 +1132,8 @@ class GroupOverlap(Check):
         test_row = next(r for r in rows if r[0] == "test")
         summary = (
             f"Compared the groups of {group!r}: {test_row[4]} of {test_row[3]} test groups also appear in train, "
-            f"holding {test_row[7]:.2%} of test rows"
-            + (f"; {metrics['current_group_overlap_rate'].value:.2%} of current rows belong to a training group."
+            f"holding {wording.share(test_row[7])} of test rows"
+            + (f"; {wording.share(metrics['current_group_overlap_rate'].value)} of current rows belong to a training group."
                if "current_group_overlap_rate" in metrics else ".")
         )
         return Findings(
@@ -1312,8 +1308,8 @@ class TemporalLeakage(Check):
             ),
         ]
         summary = (
-            f"Compared the times in {col!r}: {lookahead:.2%} of test rows are earlier than the latest training time "
-            f"({_time_text(hi, kind)}) and {inside:.2%} fall inside the training range"
+            f"Compared the times in {col!r}: {wording.share(lookahead)} of test rows are earlier than the latest training time "
+            f"({_time_text(hi, kind)}) and {wording.share(inside)} fall inside the training range"
             + ("; a random rather than chronological split of time-ordered data gives such a rate." if lookahead > 0 else
                "; the test period starts after the training period ends.")
         )

@@ -602,3 +602,20 @@ def test_hostile_names_are_reported_verbatim():
     assert findings.evidence[0].rows[0][0] == HOSTILE[0]
     findings, _ = run(dq.UnseenCategories, make_ctx(train, test))
     assert findings.evidence[0].rows[0][0] == HOSTILE[4]
+
+
+def test_numeric_column_with_stray_text_is_not_treated_as_categorical():
+    """One bad value turns a numeric column into text; DQ005 reports it, DQ009/DQ010 must not cry wolf."""
+    rng = np.random.default_rng(9)
+    train = make_frame()
+    train["income"] = [f"{v:.2f}" for v in rng.normal(50, 10, size=N)]
+    train.loc[7, "income"] = "n/a (refused)"
+    test = make_frame(seed=1)
+    test["income"] = rng.normal(50, 10, size=N)
+    ctx = make_ctx(train, test)
+    findings, status = run(dq.UnseenCategories, ctx)
+    assert value(findings, "max_unseen_rate") == 0 and status == "pass"
+    findings, status = run(dq.HighCardinality, ctx)
+    assert value(findings, "high_cardinality_columns") == 0 and status == "pass"
+    findings, status = run(dq.MixedTypes, ctx)
+    assert value(findings, "mixed_type_columns") == 1 and status == "fail"

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     untrusted = sio.get_untrusted_types(file=args.out)
     if untrusted:
-        print("untrusted types (must be trusted explicitly to load, e.g. auditor --trust-model):")
+        print("untrusted types (must be trusted explicitly to load, e.g. auditor --trust-type TYPE):")
         for name in untrusted:
             print(f"  {name}")
     else:
