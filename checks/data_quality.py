@@ -101,6 +101,28 @@ def _kind(s: pd.Series) -> str:
     return _OBJECT_KINDS.get(ptypes.infer_dtype(s, skipna=True), "mixed")
 
 
+# A largest value made only of 9s (99, 999, 99999...) that lies this many times beyond the
+# next largest distinct value reads as a code ("unknown", "capped"), not a measurement.
+SENTINEL_GAP = 2.0
+
+
+def _numeric_sentinel(s: pd.Series) -> tuple[Any, int] | None:
+    """A possible sentinel at the top of a numeric column, as (value, rows), or None."""
+    if not ptypes.is_numeric_dtype(s.dtype) or ptypes.is_bool_dtype(s.dtype):
+        return None
+    values = s.dropna()
+    if values.empty:
+        return None
+    top = values.max()
+    if not np.isfinite(top) or top != np.floor(top) or top < 99 or set(str(int(top))) != {"9"}:
+        return None
+    rest = values[values < top]
+    if rest.empty or rest.max() <= 0 or top < SENTINEL_GAP * rest.max():
+        return None
+    count = int((values == top).sum())
+    return (int(top), count) if count >= 2 else None
+
+
 def _is_text_like(s: pd.Series) -> bool:
     """Whether a column can hold text values (string, object or categorical dtype)."""
     dtype = s.dtype
@@ -210,7 +232,10 @@ class MissingValues(Check):
         ``NULL``, ``None``, ``nan``, ``-``). The metric ``max_missing_rate`` is the
         highest rate over all columns and datasets; it warns above 0.05 and fails above
         0.30. The target is not counted in the current sample, whose labels often arrive
-        later.
+        later. Numeric columns are also searched for disguised codes: a largest value
+        made only of 9s (99, 999, 99999...) held by two or more rows and at least twice
+        the next largest value, such as UCI Adult's capital-gain of 99999; the metric
+        ``max_sentinel_rate`` (the share of rows holding one) warns above 0.
 
     Why it matters:
         Placeholders such as ``?`` are read as a category of their own, so the model
@@ -246,7 +271,11 @@ class MissingValues(Check):
         "max_missing_rate": Threshold(
             direction="above", warn=0.05, fail=0.30, low=0, high=1,
             help="highest share of missing values in any column of any dataset",
-        )
+        ),
+        "max_sentinel_rate": Threshold(
+            direction="above", warn=0.0, fail=None, low=0, high=1,
+            help="highest share of rows holding a possible numeric sentinel such as 99999",
+        ),
     }
     practices = ("P1.2", "P1.9")
     references = (
@@ -312,6 +341,22 @@ class MissingValues(Check):
                     "Columns with the highest missing rate; placeholders such as '?' count as missing.",
                 )
             )
+        sentinels = []
+        for role in roles:
+            frame = ctx.frame(role)
+            for c in _columns(ctx, role, target=False):
+                found = _numeric_sentinel(frame[c])
+                if found is not None:
+                    sentinels.append([c, role, found[0], found[1], _rate(found[1] / len(frame))])
+        sentinels.sort(key=lambda r: -r[4])
+        max_sentinel = max((r[4] for r in sentinels), default=0.0)
+        if sentinels:
+            evidence.append(Evidence(
+                title="Possible numeric sentinels (a run of 9s far beyond the other values)",
+                columns=["column", "dataset", "value", "rows", "rate"],
+                rows=sentinels[:MAX_ROWS],
+                note="Codes such as 99999 often stand for 'unknown' or 'capped'; they are not counted in the missing rate above.",
+            ))
         rate, col, role = worst
         n_placeholder_cols = sum(1 for c in flagged if tokens[c])
         if col is None:
@@ -340,6 +385,7 @@ class MissingValues(Check):
             metrics={
                 "max_missing_rate": Metric(rate, description="highest share of missing values in any column and dataset"),
                 "columns_with_missing": Metric(len(flagged), description="columns with at least one missing value"),
+                "max_sentinel_rate": Metric(max_sentinel, description="highest share of rows holding a possible numeric sentinel (99, 999, 99999, ...)"),
             },
             evidence=evidence,
             figures=figures,

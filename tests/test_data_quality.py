@@ -619,3 +619,24 @@ def test_numeric_column_with_stray_text_is_not_treated_as_categorical():
     assert value(findings, "high_cardinality_columns") == 0 and status == "pass"
     findings, status = run(dq.MixedTypes, ctx)
     assert value(findings, "mixed_type_columns") == 1 and status == "fail"
+
+
+def test_numeric_sentinel_at_the_top_is_reported():
+    rng = np.random.default_rng(11)
+    train = make_frame()
+    gains = rng.choice([0, 0, 0, 1500, 3000, 7000, 15000], size=N).astype(float)
+    gains[:12] = 99999
+    train["capital_gain"] = gains
+    findings, status = run(dq.MissingValues, make_ctx(train, train.copy()))
+    assert value(findings, "max_sentinel_rate") == pytest.approx(12 / N)
+    assert status == "warn"
+    table = next(e for e in findings.evidence if e.title.startswith("Possible numeric sentinels"))
+    assert table.rows[0][:4] == ["capital_gain", "train", 99999, 12]
+
+
+def test_ordinary_maxima_are_not_sentinels():
+    train = make_frame()
+    train["age"] = np.random.default_rng(12).integers(17, 99, size=N)  # tops out near 98, a plain value
+    train["count"] = 999  # constant: no gap to the other values
+    findings, _ = run(dq.MissingValues, make_ctx(train, train.copy()))
+    assert value(findings, "max_sentinel_rate") == 0
