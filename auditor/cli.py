@@ -151,7 +151,9 @@ def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
     counts = report["summary"]["by_status"]
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     verdict = "PASSED" if gate["passed"] else "FAILED"
-    click.echo(f"auditor: {len(report['checks'])} checks: {shown}")
+    from auditor.wording import count
+
+    click.echo(f"auditor: {count(len(report['checks']), 'check')}: {shown}")
     for reason in gate["reasons"]:
         click.echo(f"  gate: {reason}")
     for line in gate.get("waived", []):

@@ -380,6 +380,13 @@ class MissingValues(Check):
                     else "."
                 )
             )
+        if sentinels:
+            top = sentinels[0]
+            summary += (
+                f" {wording.count(len({r[0] for r in sentinels}), 'numeric column holds', 'numeric columns hold')} a possible "
+                f"sentinel code, such as {top[2]} in {top[0]!r} ({wording.share(top[4])} of {top[1]} rows)."
+            )
+            recommendation += " Find out what the sentinel codes mean and treat them as missing or capped values."
         return Findings(
             summary=summary,
             metrics={

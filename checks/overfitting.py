@@ -16,6 +16,7 @@ from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
 from auditor.evaluation import Outputs, evaluation_problem, model_outputs, primary_metric
 from auditor.figures import interval_chart, label, new_figure, to_svg
+from auditor import wording
 from auditor.results import Evidence, Findings, Metric
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,6 +54,13 @@ def _bootstrap_gap(train: Outputs, test: Outputs, metric: str, *, n_resamples: i
     if not (np.isfinite(low) and np.isfinite(high)):
         return gap, None, None
     return gap, low, high
+
+
+def _holdout_splitter(ctx: "AuditContext", repeats: int, seed: int):
+    from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+    cls = StratifiedShuffleSplit if ctx.is_classification else ShuffleSplit
+    return cls(n_splits=repeats, test_size=0.2, random_state=seed % (2**31))
 
 
 def _cv_splitter(ctx: "AuditContext", folds: int, seed: int):
@@ -260,14 +268,19 @@ class LearningCurve(Check):
     """Learning curve: training and validation score against training-set size
 
     What it checks:
-        Refits clones of the model on growing shares of a sample of the training data
-        (sklearn.model_selection.learning_curve with k-fold validation) and draws the
-        training and validation scores (primary metric) against training-set size.
+        Refits clones of the model on growing shares of the training data and scores
+        each on a held-out 20% of it (sklearn.model_selection.learning_curve with a
+        stratified shuffle split, repeated ``repeats`` times), and draws the training
+        and validation scores (primary metric) against training-set size.
         Judged: the gap between training and validation score at the largest size
         (warn above 0.05, fail above 0.10) and how much that gap widened from the
         smallest size (warn above 0.02, fail above 0.05; a negative gap at the smallest
-        size, which is sampling noise, counts as 0). Opt-in: it refits the model
-        many times; select OF003 in the policy to run it.
+        size, which is sampling noise, counts as 0). The curve's largest size is 80% of
+        the rows sampled (``max_rows``); where that is less than the real training set
+        the model usually overfits less there, so the summary says how much of the
+        training set the curve reached, and OF001 judges the model as actually trained.
+        Opt-in: it refits the model once per size and repeat; select OF003 in the policy
+        to run it.
 
     Why it matters:
         A gap that stays wide as data grows is overfitting that more data will not cure
@@ -291,9 +304,9 @@ class LearningCurve(Check):
     opt_in = True
     needs = frozenset({"train", "refit"})
     params = {
-        "folds": Param(default=3, kind="int", help="cross-validation folds per training size", low=2, high=10),
+        "repeats": Param(default=1, kind="int", help="random 80/20 splits per training size (more gives error bands)", low=1, high=10),
         "sizes": Param(default=5, kind="int", help="number of training sizes, spaced from 10% to 100%", low=3, high=20),
-        "max_rows": Param(default=10000, kind="int", help="training rows used at most (a seeded sample above)", low=100),
+        "max_rows": Param(default=50000, kind="int", help="training rows used at most (a seeded sample above)", low=100),
     }
     thresholds = {
         "final_gap": Threshold(direction="above", warn=0.05, fail=0.10, low=0, high=1,
@@ -318,7 +331,7 @@ class LearningCurve(Check):
         primary = primary_metric(ctx.task)
         sizes, train_scores, val_scores = learning_curve(
             ctx.model.unfitted_clone(), X, y, train_sizes=np.linspace(0.1, 1.0, params["sizes"]),
-            cv=_cv_splitter(ctx, params["folds"], seed), scoring=SCORING[primary], n_jobs=1,
+            cv=_holdout_splitter(ctx, params["repeats"], seed), scoring=SCORING[primary], n_jobs=1,
             shuffle=True, random_state=seed % (2**31), error_score="raise",
         )
         tr, va = train_scores.mean(axis=1), val_scores.mean(axis=1)
@@ -337,7 +350,8 @@ class LearningCurve(Check):
             summary=(
                 f"From {sizes[0]} to {sizes[-1]} training rows the train-validation gap in "
                 f"{primary.replace('_', ' ')} goes from {gaps[0]:.3f} to {gaps[-1]:.3f}; the validation score "
-                f"goes from {va[0]:.3f} to {va[-1]:.3f}."
+                f"goes from {va[0]:.3f} to {va[-1]:.3f}. The largest size is "
+                f"{sizes[-1] / max(len(ctx.frame('train')), 1):.0%} of the {len(ctx.frame('train')):,} training rows."
             ),
             metrics={
                 "final_gap": Metric(float(gaps[-1]), description="train minus validation score at the largest size"),
@@ -348,9 +362,10 @@ class LearningCurve(Check):
                 title="Learning curve",
                 columns=["training rows", "train score", "validation score", "gap"],
                 rows=[[int(s), float(a), float(b), float(a - b)] for s, a, b in zip(sizes, tr, va)],
-                note=f"Means over {params['folds']} folds; seed {seed}.",
+                note=f"Each size scored on a held-out 20% of the sampled training rows; {wording.count(params['repeats'], 'split')}, seed {seed}.",
             )],
-            figures=[to_svg(fig, title="Learning curve", caption="Mean score over folds with ±1 standard deviation bands.")],
+            figures=[to_svg(fig, title="Learning curve", caption="Score against training rows" + (
+                "; bands: ±1 standard deviation over the repeated splits." if params["repeats"] > 1 else "."))],
             recommendation=(
                 "A wide gap that persists calls for regularisation; a validation curve still rising at the "
                 "largest size says more data would help."

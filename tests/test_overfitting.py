@@ -135,7 +135,9 @@ def test_cv_too_few_rows_per_class_is_inconclusive():
 # -- OF003 ---------------------------------------------------------------------------
 def test_learning_curve_flags_noisy_tree_and_passes_clean():
     findings, status = run(of.LearningCurve, noisy_tree_ctx(), max_rows=2000)
+    # A fully grown tree on noisy labels: training score stays 1.0, validation far below, at every size.
     assert findings.metrics["final_gap"].value > 0.2 and status == "fail"
+    assert "of the 2,500 training rows" in findings.summary
     assert findings.figures and findings.figures[0].svg.startswith("<?xml")
     findings, status = run(of.LearningCurve, clean_ctx(), max_rows=2000)
     assert findings.metrics["final_gap"].value < 0.05 and status == "pass"
