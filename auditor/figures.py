@@ -74,3 +74,20 @@ def interval_chart(title: str, rows: list[tuple[str, float, float | None, float 
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     return to_svg(fig, title=title, caption=caption)
+
+
+def paired_dot_chart(title: str, rows: list[tuple[str, float, float]], names: tuple[str, str], xlabel: str, caption: str) -> Figure:
+    """Two estimates per row (for example train and test), joined by a line."""
+    fig = new_figure(6.5, 0.45 * len(rows) + 1.3)
+    ax = fig.add_subplot()
+    for i, (_, a, b) in enumerate(rows):
+        ax.plot([a, b], [i, i], color="#b8c2d1", linewidth=2, zorder=1)
+    ax.scatter([r[1] for r in rows], range(len(rows)), color="#3b5b92", label=names[0], zorder=2, s=28)
+    ax.scatter([r[2] for r in rows], range(len(rows)), color="#c0652b", label=names[1], zorder=2, s=28, marker="s")
+    ax.set_yticks(range(len(rows)), labels=[label(r[0]) for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=2, bbox_to_anchor=(0, 1.0))
+    return to_svg(fig, title=title, caption=caption)

@@ -15,7 +15,7 @@ import numpy as np
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
 from auditor.evaluation import Outputs, evaluation_problem, model_outputs, primary_metric
-from auditor.figures import interval_chart, label, new_figure, to_svg
+from auditor.figures import label, new_figure, paired_dot_chart, to_svg
 from auditor import wording
 from auditor.results import Evidence, Findings, Metric
 
@@ -134,8 +134,8 @@ class TrainTestGap(Check):
             tr, te = train.score(spec.name), test.score(spec.name)
             diff = tr - te if spec.higher_is_better else te - tr
             rows.append([spec.name, tr, te, diff, "higher" if spec.higher_is_better else "lower"])
-            if spec.name != "log_loss" and spec.name not in ("rmse", "mae"):
-                chart += [(f"{spec.name} (train)", tr, None, None), (f"{spec.name} (test)", te, None, None)]
+            if spec.name not in ("log_loss", "rmse", "mae"):
+                chart.append((spec.name.replace("_", " "), tr, te))
         metrics = {
             "gap": Metric(gap, low, high, description=f"train minus test {primary.replace('_', ' ')}"),
             f"train_{primary}": Metric(train.score(primary), description=f"{primary.replace('_', ' ')} on the training rows"),
@@ -154,8 +154,8 @@ class TrainTestGap(Check):
                 rows=rows,
                 note="A positive gap means the model does better on its training rows.",
             )],
-            figures=[interval_chart("Training vs test metrics", chart, xlabel="score",
-                                    caption="Each metric on the training rows and on the test rows.")] if chart else [],
+            figures=[paired_dot_chart("Training vs test metrics", chart, ("train", "test"), xlabel="score",
+                                      caption="Each metric on the training rows (circles) and the test rows (squares).")] if chart else [],
             recommendation=(
                 "If the gap is large, regularise or simplify the model and tune that choice with cross-validation; "
                 "quote the test score, never the training score."
