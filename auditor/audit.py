@@ -50,7 +50,8 @@ def run_audit(
         "path": str(policy_path) if policy_path else None,
         "sha256": sha256_file(policy_path) if policy_path else None,
     }
-    results = run_checks(ctx, planned, progress=progress)
+    testing: dict[str, Any] = {}
+    results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing)
     attach_waivers(results, policy, today=today or dt.date.today())
     gate = evaluate_gate(results, policy)
     notes = list(ctx.notes)
@@ -77,6 +78,7 @@ def run_audit(
         titles={p.cls.id: p.cls.title() for p in planned},
         docs={p.cls.id: about(p.cls) for p in planned},
         coverage=scope,
+        multiple_testing=testing,
         duration_s=time.perf_counter() - started,
     )
 

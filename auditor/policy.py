@@ -18,10 +18,11 @@ from typing import Any
 import yaml
 
 from auditor.errors import PolicyError
+from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
 from auditor.results import SEVERITIES
 
-TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "select", "ignore", "checks", "waivers")
+TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "waivers")
 CHECK_KEYS = ("enabled", "severity", "params", "thresholds")
 THRESHOLD_KEYS = ("warn", "fail")
 WAIVER_KEYS = ("check", "reason", "owner", "expires")
@@ -62,6 +63,7 @@ class Waiver:
 class Policy:
     fail_on: str = "high"
     allow_errors: bool = False
+    correction: str = "holm"
     seed: int | None = None
     select: list[str] | None = None
     ignore: list[str] = field(default_factory=list)
@@ -192,6 +194,10 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
     if not isinstance(allow_errors, bool):
         raise PolicyError(f"{where}: allow_errors must be true or false; got {allow_errors!r}.")
     policy.allow_errors = allow_errors
+    correction = raw.get("correction", "holm")
+    if correction not in CORRECTIONS:
+        raise PolicyError(f"{where}: correction must be one of {list(CORRECTIONS)}; got {correction!r}.")
+    policy.correction = correction
     if "seed" in raw:
         seed = raw["seed"]
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:

@@ -70,6 +70,7 @@ def build_report(
     docs: dict[str, dict[str, str]],
     coverage: dict[str, Any],
     duration_s: float,
+    multiple_testing: dict[str, Any] | None = None,
     created_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     created = created_at or dt.datetime.now(dt.timezone.utc)
@@ -97,6 +98,7 @@ def build_report(
             "notes": notes,
             "summary": summarise(results),
             "coverage": coverage,
+            "multiple_testing": multiple_testing or {"method": "none", "tests": 0},
             "gate": gate,
             "duration_s": round(duration_s, 3),
             "checks": checks,

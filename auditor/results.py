@@ -67,6 +67,10 @@ class Metric:
     description: str = ""
     threshold: dict[str, Any] | None = None
     status: str | None = None
+    #: True for a p-value: the engine corrects it across the whole audit (``policy.correction``)
+    #: and judges the corrected value, kept in ``adjusted``.
+    p_value: bool = False
+    adjusted: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return plain(asdict(self))

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from auditor.adapters import ModelCallError
 from auditor.check import NEEDS, Check
 from auditor.context import AuditContext
+from auditor.multiple_testing import correct
 from auditor.policy import Policy
 from auditor.registry import Registered, Registry
 from auditor.results import CheckResult, Findings, Metric
@@ -111,13 +112,18 @@ def _base_result(item: PlannedCheck, **extra: Any) -> CheckResult:
 
 
 def run_one(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> CheckResult:
+    return _execute(ctx, item, have)[0]
+
+
+def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[CheckResult, bool]:
+    """Run one check; return its result and whether the check set its status itself."""
     cls = item.cls
     if ctx.task not in cls.tasks:
-        return _base_result(item, status="skipped", summary=f"Skipped: does not apply to {ctx.task} tasks.")
+        return _base_result(item, status="skipped", summary=f"Skipped: does not apply to {ctx.task} tasks."), True
     missing = sorted(set(cls.needs) - have)
     if missing:
         reasons = "; ".join(NEEDS[m] for m in missing)
-        return _base_result(item, status="skipped", summary=f"Skipped: {reasons}.")
+        return _base_result(item, status="skipped", summary=f"Skipped: {reasons}."), True
     started = time.perf_counter()
     caught: list[warnings.WarningMessage] = []
     try:
@@ -142,7 +148,7 @@ def run_one(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> CheckResul
             },
             duration_s=round(time.perf_counter() - started, 4),
             warnings=_warning_texts(caught),
-        )
+        ), True
     judged = judge(findings.metrics, item.thresholds)
     status = findings.status or judged
     return _base_result(
@@ -156,7 +162,7 @@ def run_one(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> CheckResul
         sample=findings.sample,
         duration_s=round(time.perf_counter() - started, 4),
         warnings=_warning_texts(caught),
-    )
+    ), findings.status is not None
 
 
 MAX_WARNINGS = 5
@@ -176,15 +182,31 @@ def run_checks(
     planned: list[PlannedCheck],
     *,
     progress: Callable[[int, int, CheckResult], None] | None = None,
+    correction: str = "holm",
+    record: dict[str, Any] | None = None,
 ) -> list[CheckResult]:
+    """Run every planned check, then correct the audit's p-values together and re-judge them."""
     have = available_needs(ctx)
-    results = []
+    results, explicit = [], []
     for i, item in enumerate(planned, start=1):
-        result = run_one(ctx, item, have)
+        result, set_itself = _execute(ctx, item, have)
         results.append(result)
+        explicit.append(set_itself)
         if progress is not None:
             progress(i, len(planned), result)
+    summary = correct(results, method=correction)
+    if record is not None:
+        record.update(summary)
+    for item, result, set_itself in zip(planned, results, explicit):
+        if set_itself or not any(m.get("adjusted") is not None for m in result.metrics.values()):
+            continue
+        metrics = {k: Metric(**{f: v for f, v in d.items() if f in METRIC_FIELDS}) for k, d in result.metrics.items()}
+        result.status = judge(metrics, item.thresholds)
+        result.metrics = {k: m.to_dict() for k, m in metrics.items()}
     return results
+
+
+METRIC_FIELDS = frozenset(Metric.__dataclass_fields__) - {"threshold", "status"}
 
 
 def terminal_progress(i: int, total: int, result: CheckResult) -> None:

@@ -3,6 +3,8 @@
 Rules, for a threshold with ``direction="above"`` (``"below"`` mirrors them):
 
 * a metric without a value (``None``) is ``inconclusive``;
+* a p-value (``Metric.p_value``) is judged on its corrected value (``adjusted``) once the
+  engine has applied the audit-wide correction (``auditor.multiple_testing``);
 * a point estimate strictly above ``fail`` is ``fail``, above ``warn`` is ``warn``,
   otherwise ``pass``;
 * a metric with a confidence interval that contains the ``fail`` level cannot be
@@ -28,6 +30,9 @@ def _beyond(value: float, level: float | None, direction: str) -> bool:
 def judge_metric(metric: Metric, threshold: Threshold | Mapping[str, Any]) -> str:
     th = threshold.as_dict() if isinstance(threshold, Threshold) else dict(threshold)
     direction, warn, fail = th["direction"], th.get("warn"), th.get("fail")
+    if metric.p_value and metric.adjusted is not None:
+        # A p-value is judged after the audit-wide multiple-testing correction.
+        metric = Metric(metric.adjusted)
     if metric.value is None:
         return "inconclusive"
     if fail is not None and metric.ci_low is not None and metric.ci_high is not None:

@@ -647,7 +647,7 @@ class NearDuplicates(Check):
                 "reference_coverage": Metric(
                     coverage, description="share of training rows indexed; copies of the others are not detected"
                 ),
-                "binomial_p_value": Metric(p_value, description="one-sided binomial test: are test rows over-represented among the rows within τ?"),
+                "binomial_p_value": Metric(p_value, description="one-sided binomial test: are test rows over-represented among the rows within τ?", p_value=True),
             },
             evidence=evidence,
             recommendation=(
@@ -1436,7 +1436,7 @@ class LabelDistributionMismatch(Check):
                 "excess_label_distance": Metric(excess, description="TVD of class shares beyond the sampling-noise level"),
                 "label_tvd": Metric(tvd, description="total variation distance between train and test class shares"),
                 "noise_level": Metric(noise, description="TVD that sampling noise alone reaches at the chosen quantile"),
-                "chi2_p_value": Metric(p_value, description="chi-squared test of the class-by-dataset table"),
+                "chi2_p_value": Metric(p_value, description="chi-squared test of the class-by-dataset table", p_value=True),
             },
             evidence=[Evidence(
                 title="Class shares in train and test (largest differences first)",
@@ -1476,7 +1476,7 @@ class LabelDistributionMismatch(Check):
                 "excess_label_distance": Metric(excess, description="KS statistic beyond its critical value"),
                 "ks_statistic": Metric(d, description="two-sample Kolmogorov-Smirnov statistic"),
                 "ks_critical_value": Metric(critical, description="asymptotic critical value of the KS statistic"),
-                "ks_p_value": Metric(p_value, description="p-value of the two-sample KS test"),
+                "ks_p_value": Metric(p_value, description="p-value of the two-sample KS test", p_value=True),
             },
             evidence=[Evidence(
                 title="Target quantiles in train and test",

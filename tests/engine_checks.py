@@ -75,3 +75,20 @@ class UsesPredictions(Check):
 
 
 ALL = [ShareAbove, Raises, NeedsCurrent, UsesPredictions]
+
+
+class TwoPValues(Check):
+    __doc__ = DOC.format(title="Two p-values judged after correction")
+    id = "TST005"
+    name = "two-p-values"
+    area = "significance"
+    thresholds = {
+        "p_first": Threshold(direction="above", fail=0.05, low=0, high=1),
+        "p_second": Threshold(direction="above", fail=0.05, low=0, high=1),
+    }
+
+    def run(self, ctx, params):
+        return Findings(
+            summary="two tests",
+            metrics={"p_first": Metric(0.03, p_value=True), "p_second": Metric(0.04, p_value=True)},
+        )

@@ -271,3 +271,27 @@ def test_context_frames_are_not_modified_by_reading(ctx):
     features = ctx.X("train")
     features["x1"] = 0  # copy-on-write: the context keeps its data
     pd.testing.assert_frame_equal(ctx.frame("train"), before)
+
+
+# -- multiple testing ---------------------------------------------------------------
+@pytest.mark.parametrize("method,expected_status", [("none", "pass"), ("holm", "fail"), ("fdr_bh", "pass")])
+def test_p_values_are_corrected_across_the_audit_and_judged_adjusted(ctx, method, expected_status):
+    from statsmodels.stats.multitest import multipletests
+
+    from tests.engine_checks import TwoPValues
+
+    reg = make_registry([TwoPValues])
+    policy = validate_policy({"correction": method}, reg)
+    record: dict = {}
+    (result,) = run_checks(ctx, plan_checks(reg, policy), correction=policy.correction, record=record)
+    raw = [result.metrics["p_first"]["value"], result.metrics["p_second"]["value"]]
+    assert raw == [0.03, 0.04]  # the raw values are kept
+    reference = raw if method == "none" else list(multipletests(raw, method=method)[1])
+    assert [result.metrics["p_first"]["adjusted"], result.metrics["p_second"]["adjusted"]] == pytest.approx(reference)
+    assert result.status == expected_status
+    assert record == {"method": method, "tests": 2, "families": ["TST005"]}
+
+
+def test_unknown_correction_is_refused():
+    with pytest.raises(PolicyError, match=r"correction must be one of \['holm', 'fdr_bh', 'bonferroni', 'none'\]"):
+        validate_policy({"correction": "sidak"}, make_registry())
