@@ -341,10 +341,16 @@ def _metric_row(name: str, metric: Any) -> dict[str, Any]:
     warn = f"{symbol} {format_number(th['warn'], percent=percent, trim=True)}" if th.get("warn") is not None else "—"
     fail = f"{symbol} {format_number(th['fail'], percent=percent, trim=True)}" if th.get("fail") is not None else "—"
     status = metric.get("status")
+    shown = format_number(value, percent=percent, trim=False)
+    description = str(metric.get("description") or "")
+    if metric.get("adjusted") is not None:
+        # A p-value: judged on its audit-wide corrected value, shown beside the raw one.
+        shown = f"{format_number(metric['adjusted'], trim=False)} adj."
+        description = (description + "; " if description else "") + f"raw p = {format_number(value, trim=False)}, corrected across the audit"
     return {
         "name": str(name),
-        "description": str(metric.get("description") or ""),
-        "value": format_number(value, percent=percent, trim=False),
+        "description": description,
+        "value": shown,
         "ci": ci,
         "warn": warn,
         "fail": fail,
@@ -422,12 +428,19 @@ def _appendix(report: dict[str, Any]) -> dict[str, Any]:
                         {"label": "auditor", "value": str(report.get("auditor_version") or "—")},
                         {"label": "Report schema", "value": str(report.get("schema_version") or "—")},
                         {"label": "Seed", "value": str(report.get("seed", "—"))},
+                        {"label": "Multiple testing", "value": _testing(report.get("multiple_testing") or {})},
                         {"label": "Run time", "value": _duration(report.get("duration_s")) or "—"}],
         "packages": [{"name": str(k), "version": str(v)} for k, v in sorted(packages.items())],
         "plugins": plugins,
         "hashes": hashes,
         "policy": _policy_text(report.get("policy")),
     }
+
+
+def _testing(record: dict[str, Any]) -> str:
+    names = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg", "bonferroni": "Bonferroni", "none": "no correction"}
+    method = names.get(str(record.get("method")), str(record.get("method") or "—"))
+    return f"{method} over {record.get('tests', 0)} p-values"
 
 
 def _policy_text(policy: Any) -> str:
