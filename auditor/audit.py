@@ -33,6 +33,7 @@ def run_audit(
     registry: Registry | None = None,
     progress: Callable[..., None] | None = None,
     today: dt.date | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``)."""
     started = time.perf_counter()
@@ -65,7 +66,7 @@ def run_audit(
             "Not assessed, no installed check covers: "
             + ", ".join(a.replace("_", " ") for a in scope["not_installed"]) + "."
         )
-    return build_report(
+    report = build_report(
         results=results,
         gate=gate,
         inputs=meta["inputs"],
@@ -81,6 +82,48 @@ def run_audit(
         multiple_testing=testing,
         duration_s=time.perf_counter() - started,
     )
+    if title:
+        report["title"] = title
+    return report
+
+
+COMPARE_CHECKS = {"non_inferiority": "CP001", "paired": "CP002", "refit": "CP003", "ranking": "CP004"}
+
+
+def run_compare(
+    opts: RunOptions,
+    *,
+    metric: str = "auto",
+    margin: float = 0.01,
+    confidence: float = 0.95,
+    refit: bool = False,
+    policy_path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    progress: Callable[..., None] | None = None,
+) -> dict[str, Any]:
+    """Compare ``opts.model`` (a candidate) with ``opts.comparators`` (the baseline first) on the same rows.
+
+    The comparison is an audit whose checks are the CP family: the same report, the same
+    renderers, the same gate. The command-line settings sit between the policy file and
+    the user's own ``--set`` overrides.
+    """
+    selected = [COMPARE_CHECKS["non_inferiority"], COMPARE_CHECKS["paired"]]
+    if refit:
+        selected.append(COMPARE_CHECKS["refit"])
+    if len(opts.comparators) >= 2:
+        selected.append(COMPARE_CHECKS["ranking"])
+    ours = [f"select=[{', '.join(selected)}]",
+            f"CP001.thresholds.improvement_lower_bound.fail={-abs(margin)}"]
+    for cid in selected:
+        ours.append(f"{cid}.params.metric={metric}")
+        if cid != "CP004":
+            ours.append(f"{cid}.params.confidence={confidence}")
+    baseline = opts.comparators[0][0]
+    others = [n for n, _ in opts.comparators[1:]]
+    title = f"Comparison of {opts.model_name!r} with the baseline {baseline!r}" + (
+        f" (and {', '.join(map(repr, others))})" if others else ""
+    )
+    return run_audit(opts, policy_path=policy_path, overrides=ours + list(overrides or []), progress=progress, title=title)
 
 
 OPTIONAL_INPUTS = {

@@ -67,6 +67,8 @@ NEEDS: dict[str, str] = {
     "group": "no group column was declared (--group-column)",
     "time": "no time column was declared (--time-column)",
     "history": "no training history was given (--history FILE with per-epoch train and validation loss)",
+    "baseline": "no baseline model to compare with (auditor compare --baseline A --candidate B)",
+    "three_models": "fewer than three models to rank (auditor compare with two or more --candidate)",
 }
 
 ID_PATTERN = re.compile(r"^(?:[A-Z]{2}\d{3}|[A-Z]{3,}\d{3,})$")

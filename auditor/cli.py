@@ -163,6 +163,73 @@ def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
         click.echo(f"  {fmt:<5} {path}")
 
 
+def _model_names(paths: list[str]) -> list[str]:
+    """Readable, unique names for compared models: their file names without the suffix."""
+    names: list[str] = []
+    for path in paths:
+        base = Path(path).name.split(".")[0] or "model"
+        name, i = base, 2
+        while name in names:
+            name, i = f"{base}-{i}", i + 1
+        names.append(name)
+    return names
+
+
+@cli.command("compare", short_help="Compare candidate models with a baseline on the same rows (non-inferiority gate).")
+@click.option("--baseline", required=True, metavar="FILE", help="The model in production (or the reference).")
+@click.option("--candidate", "candidates", required=True, multiple=True, metavar="FILE", help="A candidate model (repeatable: three or more models add a Friedman/Nemenyi ranking).")
+@click.option("--test", required=True, metavar="FILE", help="Rows both models are scored on (CSV, CSV.GZ or Parquet).")
+@click.option("--train", metavar="FILE", help="Training data, for --refit.")
+@click.option("--target", required=True, metavar="COL", help="Target column name.")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred when omitted.")
+@click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks.")
+@click.option("--metric", default="auto", show_default=True, type=click.Choice(["auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2"]), help="Metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression).")
+@click.option("--margin", default=0.01, show_default=True, type=click.FloatRange(min=0), help="Non-inferiority margin: the loss in --metric the candidate may have at most.")
+@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999), help="Two-sided confidence of the intervals (0.95: a one-sided test at 2.5%).")
+@click.option("--refit", is_flag=True, help="Also refit both models: 5x2cv paired t and corrected resampled t tests (needs --train).")
+@click.option("--trust-model", is_flag=True, help="Allow pickle/joblib model files. Unpickling runs code: only for files you trust.")
+@click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file (repeatable).")
+@click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (waivers, severities, fail_on, correction).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a policy value (repeatable).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the policy's, else 0).")
+@click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
+@click.option("--out", default="reports/compare", show_default=True, metavar="DIR", help="Output folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def compare_cmd(**kw: Any) -> None:
+    """Compare candidate models with a baseline on the same test rows.
+
+    Paired tests (McNemar, DeLong, paired bootstrap and permutation; with --refit the
+    5x2cv and corrected resampled t tests) and a non-inferiority gate: exit 0 when every
+    candidate is shown not worse than the baseline by more than --margin at the chosen
+    confidence and no paired test finds it significantly worse; 1 otherwise; 2 when the
+    comparison could not run.
+    """
+    from auditor.audit import run_compare
+    from auditor.inputs import RunOptions
+    from auditor.runner import terminal_progress
+
+    if kw["refit"] and not kw["train"]:
+        raise AuditInputError("--refit needs --train: the models are refitted on the training data")
+    formats = _parse_formats(kw["formats"])
+    out_dir = _writable_out(kw["out"])
+    paths = [kw["baseline"], *kw["candidates"]]
+    names = _model_names(paths)
+    opts = RunOptions(
+        train=kw["train"], test=kw["test"], target=kw["target"], model=kw["candidates"][0], task=kw["task"],
+        positive_label=kw["positive_label"], trust_model=kw["trust_model"], trusted_types=list(kw["trusted_types"]),
+        seed=kw["seed"], model_name=names[1],
+        comparators=[(names[0], kw["baseline"]), *zip(names[2:], kw["candidates"][1:])],
+    )
+    progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
+    report = run_compare(
+        opts, metric=kw["metric"], margin=kw["margin"], confidence=kw["confidence"], refit=kw["refit"],
+        policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
+    )
+    written = _write(report, out_dir, formats)
+    _print_verdict(report, written)
+    sys.exit(report["gate"]["exit_code"])
+
+
 @cli.group("checks")
 def checks_group() -> None:
     """List the registered checks or explain one."""

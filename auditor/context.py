@@ -36,8 +36,28 @@ class AuditContext:
     policy: dict[str, Any] = field(default_factory=dict)
     #: Per-epoch training history (columns epoch, train_loss, val_loss), when given.
     history: pd.DataFrame | None = None
+    #: Other models on the same data, by name (``auditor compare``: the baseline first).
+    others: dict[str, ModelAdapter] = field(default_factory=dict)
+    #: The name of ``model`` when models are compared.
+    model_name: str = "model"
     notes: list[str] = field(default_factory=list)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _views: dict[str, "AuditContext"] = field(default_factory=dict, repr=False)
+
+    def for_model(self, name: str) -> "AuditContext":
+        """The same data seen through another of the compared models (its outputs cached apart)."""
+        if name == self.model_name:
+            return self
+        if name not in self._views:
+            import dataclasses
+
+            other = self.others[name]
+            self._views[name] = dataclasses.replace(
+                self, model=other, model_name=name, others={}, _cache={}, _views={},
+                # each model is called with the inputs it was fitted on
+                features=list(other.feature_names) if other.feature_names else self.features,
+            )
+        return self._views[name]
 
     # -- data ------------------------------------------------------------------
     def has(self, role: str) -> bool:

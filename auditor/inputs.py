@@ -28,7 +28,7 @@ MAX_CLASSES = 50
 
 @dataclass
 class RunOptions:
-    train: str
+    train: str | None
     test: str
     target: str
     model: str | None = None
@@ -45,6 +45,10 @@ class RunOptions:
     history: str | None = None
     trust_model: bool = False
     trusted_types: list[str] = field(default_factory=list)
+    #: Other models to compare with the one under audit, as (name, path): the baseline first.
+    comparators: list[tuple[str, str]] = field(default_factory=list)
+    #: The name the model under audit goes by in a comparison.
+    model_name: str = "model"
     seed: int | None = None
 
 
@@ -176,6 +180,23 @@ def _validate_prediction_columns(opts: RunOptions, datasets: dict[str, pd.DataFr
                 )
 
 
+def _check_comparable(name: str, other: ModelAdapter, model: ModelAdapter, *, task: str, classes, features, datasets) -> None:
+    """Models compared on the same rows must answer the same question."""
+    if task != "regression":
+        if other.classes is None:
+            raise AuditInputError(f"model {name!r} has no classes_ (it looks like a regressor) but the task is {task}")
+        if [str(c) for c in other.classes] != [str(c) for c in classes]:
+            raise AuditInputError(
+                f"model {name!r} predicts classes {[str(c) for c in other.classes]}, the compared model {[str(c) for c in classes]}"
+            )
+    elif other.classes is not None:
+        raise AuditInputError(f"model {name!r} is a classifier but the task is regression")
+    if other.feature_names:
+        absent = [c for c in other.feature_names if c not in datasets["test"].columns]
+        if absent:
+            raise AuditInputError(f"model {name!r} expects columns the test data lacks: {_shown(absent)}")
+
+
 def _file_record(path: str, frame: pd.DataFrame) -> dict[str, Any]:
     return {"path": str(path), "sha256": sha256_file(path), "rows": int(len(frame)), "columns": int(frame.shape[1])}
 
@@ -198,7 +219,8 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         datasets[role] = frame
         records[role] = _file_record(path, frame)
 
-    for role in ("train", "test"):
+    given = [r for r in ("train", "test") if r in datasets]
+    for role in given:
         if opts.target not in datasets[role].columns:
             raise AuditInputError(
                 MSG_TARGET_MISSING.format(target=opts.target, role=role, columns=_shown(list(datasets[role].columns)))
@@ -213,12 +235,12 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     for option, column in declared.items():
         if column is None:
             continue
-        roles = ("test",) if option in ("--predictions", "--scores") else ("train", "test")
+        roles = ("test",) if option in ("--predictions", "--scores") else given
         for role in roles:
             if column not in datasets[role].columns:
                 raise AuditInputError(MSG_COLUMN_MISSING.format(option=option, column=column, role=role))
     for column in opts.sensitive:
-        for role in ("train", "test"):
+        for role in given:
             if column not in datasets[role].columns:
                 raise AuditInputError(MSG_COLUMN_MISSING.format(option="--sensitive", column=column, role=role))
 
@@ -234,7 +256,10 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
 
     # Features
     excluded = {opts.target, opts.id_column, opts.group_column, opts.time_column, opts.predictions, opts.scores} - {None}
-    train, test = datasets["train"], datasets["test"]
+    # Without training data (auditor compare on a test set alone) the test data stands in
+    # wherever only the columns and labels matter: features, task, classes.
+    test = datasets["test"]
+    train = datasets.get("train", test)
     if model.feature_names:
         features = list(model.feature_names)
         for role in ("test", "current", "validation"):
@@ -252,7 +277,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     # Task, classes, positive label
     y_train, y_test = train[opts.target], test[opts.target]
     for role, y in (("train", y_train), ("test", y_test)):
-        if y.isna().all():
+        if role in datasets and y.isna().all():
             raise AuditInputError(f"target column {opts.target!r} is empty (all missing) in the {role} data")
     notes: list[str] = []
     if opts.task is None:
@@ -295,7 +320,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
                 "pass --task binary or --task multiclass"
             )
         for role, y in (("train", y_train), ("test", y_test)):
-            if not pd.api.types.is_numeric_dtype(y):
+            if role in datasets and not pd.api.types.is_numeric_dtype(y):
                 example = next((v for v in y.dropna() if not _is_number(v)), y.dropna().iloc[0])
                 raise AuditInputError(
                     f"a regression target must be numeric; the {role} column {opts.target!r} holds text such as {str(example)!r}"
@@ -312,8 +337,15 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
             raise AuditInputError(f"{option} {column!r} is the target column")
         if column is not None and column in features:
             notes.append(f"{option} {column!r} is also one of the model's inputs.")
-    if read_signature(records["train"]) == read_signature(records["test"]):
+    if "train" in records and read_signature(records["train"]) == read_signature(records["test"]):
         notes.append("The train and test files are byte-for-byte identical: every test score is a training score.")
+
+    others: dict[str, ModelAdapter] = {}
+    for name, path in opts.comparators:
+        other = load_model(path, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types))
+        _check_comparable(name, other, model, task=task, classes=classes, features=features, datasets=datasets)
+        others[name] = other
+        model_record.setdefault("compared_with", []).append({"name": name, "path": str(path), "sha256": sha256_file(path), **other.describe()})
 
     history = None
     if opts.history is not None:
@@ -337,6 +369,8 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         policy=policy or {},
         notes=notes,
         history=history,
+        others=others,
+        model_name=opts.model_name,
     )
     inputs = {"model": model_record, "datasets": records}
     task_record = {

@@ -91,6 +91,10 @@ def available_needs(ctx: AuditContext) -> set[str]:
         have.add("time")
     if ctx.history is not None:
         have.add("history")
+    if ctx.others:
+        have.add("baseline")
+        if len(ctx.others) >= 2:
+            have.add("three_models")
     return have
 
 

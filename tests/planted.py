@@ -46,6 +46,8 @@ def clean_context() -> AuditContext:
     test["when"] = start + pd.to_timedelta(np.arange(len(test)) + len(train) + 24, unit="h")
     ctx = _ctx(train, test)
     ctx.group_column, ctx.time_column, ctx.history = "entity", "when", clean_history()
+    # Compared with itself (twice): every comparison check must find no difference.
+    ctx.others = {"baseline": ctx.model, "same-again": ctx.model}
     return ctx
 
 
@@ -206,6 +208,20 @@ def _lk_labels() -> AuditContext:
     return _ctx(train, test)
 
 
+def _worse_candidate(*, models: int = 2) -> AuditContext:
+    """A candidate fitted on shuffled labels, compared with a good baseline."""
+    ctx = _ctx(make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2))
+    good = ctx.model
+    shuffled = make_binary_frame(3000, seed=11)
+    shuffled["y"] = np.random.default_rng(0).permutation(shuffled["y"].to_numpy())
+    ctx.model = SklearnAdapter(fit_pipeline(shuffled))
+    ctx.model_name = "candidate"
+    ctx.others = {"baseline": good}
+    if models == 3:
+        ctx.others["also-bad"] = ctx.model
+    return ctx
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -226,6 +242,10 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "LK005": (_lk_groups, {"fail"}),
     "LK006": (_lk_time, {"fail"}),
     "LK007": (_lk_labels, {"fail"}),
+    "CP001": (_worse_candidate, {"fail"}),
+    "CP002": (_worse_candidate, {"fail"}),
+    "CP003": (_worse_candidate, {"fail"}),
+    "CP004": (lambda: _worse_candidate(models=3), {"fail"}),
     "OF001": (_noisy_tree, {"fail"}),
     "OF002": (_shifted_test_labels, {"fail"}),
     "OF003": (_noisy_tree, {"fail"}),
