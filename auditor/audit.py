@@ -34,6 +34,7 @@ def run_audit(
     progress: Callable[..., None] | None = None,
     today: dt.date | None = None,
     title: str | None = None,
+    describe_scope: bool = True,
 ) -> dict[str, Any]:
     """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``)."""
     started = time.perf_counter()
@@ -61,6 +62,8 @@ def run_audit(
         notes.append(f"{len(errored)} check(s) could not run and are reported as errors: {', '.join(errored)}.")
     notes += unused_input_notes(results, {p.cls.id: p.cls for p in planned}, ctx)
     scope = coverage(results, {registry.get(i).cls.area for i in registry.ids()})
+    if not describe_scope:  # a comparison is scoped by its command, not by the areas
+        scope = {**scope, "not_selected": [], "not_installed": []}
     if scope["not_installed"]:
         notes.append(
             "Not assessed, no installed check covers: "
@@ -123,7 +126,8 @@ def run_compare(
     title = f"Comparison of {opts.model_name!r} with the baseline {baseline!r}" + (
         f" (and {', '.join(map(repr, others))})" if others else ""
     )
-    return run_audit(opts, policy_path=policy_path, overrides=ours + list(overrides or []), progress=progress, title=title)
+    return run_audit(opts, policy_path=policy_path, overrides=ours + list(overrides or []), progress=progress,
+                     title=title, describe_scope=False)
 
 
 OPTIONAL_INPUTS = {
