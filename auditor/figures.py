@@ -60,10 +60,23 @@ def bar_chart(title: str, labels: list[str], series: dict[str, list[float]], xla
     return to_svg(fig, title=title, caption=caption)
 
 
-def interval_chart(title: str, rows: list[tuple[str, float, float | None, float | None]], xlabel: str, caption: str) -> Figure:
-    """Point estimates with their confidence intervals, one row per estimate."""
+def interval_chart(
+    title: str,
+    rows: list[tuple[str, float, float | None, float | None]],
+    xlabel: str,
+    caption: str,
+    *,
+    reference: float | None = None,
+    reference_label: str = "",
+) -> Figure:
+    """Point estimates with their confidence intervals, one row per estimate; an optional
+    vertical reference line (a margin, a threshold)."""
     fig = new_figure(7.0, 0.4 * len(rows) + 1.2)
     ax = fig.add_subplot()
+    if reference is not None:
+        ax.axvline(reference, color="#b03a2e", linestyle="--", linewidth=1, label=label(reference_label) or None)
+        if reference_label:
+            ax.legend(loc="lower right", fontsize=8, frameon=False)
     for i, (name, est, low, high) in enumerate(rows):
         if low is not None and high is not None:
             ax.plot([low, high], [i, i], color="#3b5b92", linewidth=2.5, solid_capstyle="butt")

@@ -52,6 +52,12 @@ def chosen_metric(ctx: "AuditContext", requested: str) -> str:
     return "roc_auc" if ctx.task == "binary" and has_scores else "accuracy"
 
 
+def margin_line(ctx: "AuditContext", check_id: str) -> float | None:
+    """Where the non-inferiority threshold sits (the policy's fail level: minus the margin)."""
+    return (ctx.policy.get("checks", {}).get(check_id, {}).get("thresholds", {})
+            .get("improvement_lower_bound", {}).get("fail", NonInferiority.thresholds["improvement_lower_bound"].fail))
+
+
 def _oriented(result, metric: str) -> tuple[float, float | None, float | None]:
     """The test's B - A estimate and interval turned into an improvement (positive = B better)."""
     est, low, high = result.estimate, result.ci_low, result.ci_high
@@ -179,7 +185,8 @@ class NonInferiority(Check):
             )],
             figures=[interval_chart(
                 "Improvement over the baseline", chart, xlabel=f"improvement in {metric.replace('_', ' ')}",
-                caption=f"Dots: estimates; bars: {params['confidence']:.0%} intervals. Non-inferior when the bar stays above minus the margin.",
+                caption=f"Dots: estimates; bars: {params['confidence']:.0%} intervals. Non-inferior when the bar stays right of the dashed line.",
+                reference=margin_line(ctx, self.id), reference_label="minus the margin",
             )],
             recommendation=(
                 "Ship the candidate only if its whole interval lies above minus the agreed margin; otherwise evaluate "

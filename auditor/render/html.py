@@ -190,6 +190,9 @@ def _model(model: dict[str, Any]) -> dict[str, Any]:
         details.append(("steps", " → ".join(str(s) for s in model["steps"])))
     if model.get("n_features") is not None:
         details.append(("features", format_number(model["n_features"])))
+    for other in model.get("compared_with") or []:
+        sha = f" · sha256 {_short_sha(other.get('sha256'))}" if other.get("sha256") else ""
+        details.append((f"compared with {other.get('name')}", f"{other.get('class') or other.get('kind')} · {other.get('path')}{sha}"))
     return {
         "headline": headline,
         "path": model.get("path") or "",
@@ -408,6 +411,8 @@ def _appendix(report: dict[str, Any]) -> dict[str, Any]:
     model = inputs.get("model") or {}
     if model.get("path") or model.get("sha256"):
         hashes.append({"role": "model", "path": str(model.get("path") or "—"), "sha": str(model.get("sha256") or "—")})
+    for other in model.get("compared_with") or []:
+        hashes.append({"role": f"model {other.get('name')}", "path": str(other.get("path") or "—"), "sha": str(other.get("sha256") or "—")})
     for d in _datasets(inputs.get("datasets") or {}):
         full = ((inputs.get("datasets") or {}).get(d["role"]) or {}).get("sha256")
         hashes.append({"role": d["role"], "path": d["path"] or "—", "sha": str(full or "—")})
