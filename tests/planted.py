@@ -222,6 +222,49 @@ def _worse_candidate(*, models: int = 2) -> AuditContext:
     return ctx
 
 
+def _random_predictions() -> AuditContext:
+    """A classifier whose predictions are random (DummyClassifier 'uniform'): no better than chance."""
+    from sklearn.dummy import DummyClassifier
+
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    ctx = _ctx(train, test)
+    ctx.model = SklearnAdapter(DummyClassifier(strategy="uniform", random_state=0).fit(train[FEATURES], train["y"]))
+    return ctx
+
+
+class _Sharpened:
+    """A fitted classifier whose probabilities are pushed towards 0 and 1 (p**3, renormalised); same labels."""
+
+    def __init__(self, model):
+        self.model, self.classes_ = model, model.classes_
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+    def predict_proba(self, X):
+        p = self.model.predict_proba(X) ** 3
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def _overconfident() -> AuditContext:
+    ctx = _ctx(make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2))
+    ctx.model = SklearnAdapter(_Sharpened(fit_pipeline(make_binary_frame(3000, seed=11))))
+    return ctx
+
+
+def _worse_setup() -> AuditContext:
+    """A candidate whose learning setup is worse (it ignores the inputs): refits expose it."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+
+    ctx = _ctx(make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2))
+    good = ctx.model
+    train = ctx.frame("train")
+    dummy = Pipeline([("clf", DummyClassifier(strategy="prior"))]).fit(train[FEATURES], train["y"])
+    ctx.model, ctx.model_name, ctx.others = SklearnAdapter(dummy), "candidate", {"baseline": good}
+    return ctx
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -235,6 +278,9 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ010": (_cardinality, {"warn"}),
     "DQ011": (_redundant, {"fail"}),
     "ST001": (_tiny_test, {"fail", "inconclusive"}),
+    "ST002": (_random_predictions, {"fail"}),
+    "ST003": (_tiny_test, {"inconclusive"}),
+    "CA001": (_overconfident, {"fail"}),
     "LK001": (_lk_overlap, {"fail"}),
     "LK002": (_lk_near_duplicates, {"fail"}),
     "LK003": (_lk_target_leak, {"fail"}),
@@ -244,7 +290,7 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "LK007": (_lk_labels, {"fail"}),
     "CP001": (_worse_candidate, {"fail"}),
     "CP002": (_worse_candidate, {"fail"}),
-    "CP003": (_worse_candidate, {"fail"}),
+    "CP003": (_worse_setup, {"fail"}),
     "CP004": (lambda: _worse_candidate(models=3), {"fail"}),
     "OF001": (_noisy_tree, {"fail"}),
     "OF002": (_shifted_test_labels, {"fail"}),

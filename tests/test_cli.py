@@ -169,7 +169,7 @@ def test_model_that_raises_completes_with_errors(capsys, clean_audit_files, tmp_
     assert statuses["ST001"] == "error"
     st = next(c for c in report["checks"] if c["id"] == "ST001")
     assert "the model raised on predict for the test data: RuntimeError: the model's feature store is offline" in st["summary"]
-    assert "3 check(s) could not run and are reported as errors: OF001, OF004, ST001." in report["notes"]
+    assert "5 check(s) could not run and are reported as errors: CA001, OF001, OF004, ST001, ST002." in report["notes"]
     assert "ST001 test-metric-intervals could not run" in out
     assert statuses["DQ001"] in ("pass", "warn", "fail")
 
