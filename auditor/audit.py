@@ -48,6 +48,12 @@ def run_audit(
             "the policy selects no check (see its select, ignore and enabled settings); an audit of nothing cannot pass"
         )
     ctx, meta = build_context(opts, policy=policy.to_dict())
+    unknown = sorted(set(policy.features) - set(ctx.features))
+    if unknown:
+        raise AuditInputError(
+            f"policy features: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not among the model's inputs"
+        )
+    ctx.feature_domains = dict(policy.features)
     meta["inputs"]["policy"] = {
         "path": str(policy_path) if policy_path else None,
         "sha256": sha256_file(policy_path) if policy_path else None,

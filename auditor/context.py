@@ -34,6 +34,9 @@ class AuditContext:
     time_column: str | None = None
     seed: int = 0
     policy: dict[str, Any] = field(default_factory=dict)
+    #: Declared feature domains from the policy's ``features:`` block
+    #: ({column: {"immutable": bool, "min": x, "max": x, "monotonic": "increasing"|"decreasing"}}).
+    feature_domains: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Per-epoch training history (columns epoch, train_loss, val_loss), when given.
     history: pd.DataFrame | None = None
     #: Other models on the same data, by name (``auditor compare``: the baseline first).

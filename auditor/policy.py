@@ -22,7 +22,9 @@ from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
 from auditor.results import SEVERITIES
 
-TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "waivers")
+TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers")
+FEATURE_KEYS = ("immutable", "min", "max", "monotonic")
+MONOTONIC = ("increasing", "decreasing")
 CHECK_KEYS = ("enabled", "severity", "params", "thresholds")
 THRESHOLD_KEYS = ("warn", "fail")
 WAIVER_KEYS = ("check", "reason", "owner", "expires")
@@ -68,6 +70,8 @@ class Policy:
     select: list[str] | None = None
     ignore: list[str] = field(default_factory=list)
     checks: dict[str, CheckSettings] = field(default_factory=dict)
+    #: Declared feature domains: {column: {"immutable": bool, "min": x, "max": x, "monotonic": ...}}
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
@@ -219,6 +223,12 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
             raise PolicyError(f"{where}: checks.{cid} is not a known check ID{_suggest(cid, registry.ids())}")
         policy.checks[cid] = _validate_check(cid, settings, registry, where)
 
+    features = raw.get("features") or {}
+    if not isinstance(features, dict):
+        raise PolicyError(f"{where}: features must map column names to domains; got {features!r}.")
+    for column, domain in features.items():
+        policy.features[str(column)] = _validate_domain(str(column), domain, where)
+
     waivers = raw.get("waivers") or []
     if not isinstance(waivers, list):
         raise PolicyError(f"{where}: waivers must be a list; got {waivers!r}.")
@@ -289,6 +299,33 @@ def _validate_check(cid: str, settings: Any, registry: Registry, where: str) -> 
                     f"for a metric that is bad when {spec.direction} its threshold; put warn {word} or at fail"
                 )
         out.thresholds[metric] = merged
+    return out
+
+
+def _validate_domain(column: str, domain: Any, where: str) -> dict[str, Any]:
+    """A declared feature domain: which perturbations are allowed and what must hold."""
+    base = f"{where}: features.{column}"
+    if not isinstance(domain, dict):
+        raise PolicyError(f"{base} must be a mapping with keys {list(FEATURE_KEYS)}; got {domain!r}.")
+    for key in domain:
+        if key not in FEATURE_KEYS:
+            raise PolicyError(f"{base}: unknown key {key!r}{_suggest(key, FEATURE_KEYS)}")
+    out: dict[str, Any] = {}
+    if "immutable" in domain:
+        if not isinstance(domain["immutable"], bool):
+            raise PolicyError(f"{base}.immutable must be true or false; got {domain['immutable']!r}.")
+        out["immutable"] = domain["immutable"]
+    for key in ("min", "max"):
+        if key in domain and domain[key] is not None:
+            if not _number(domain[key]):
+                raise PolicyError(f"{base}.{key} must be a number; got {domain[key]!r}.")
+            out[key] = float(domain[key])
+    if "min" in out and "max" in out and out["min"] > out["max"]:
+        raise PolicyError(f"{base}: min ({out['min']}) must not be above max ({out['max']}).")
+    if "monotonic" in domain:
+        if domain["monotonic"] not in MONOTONIC:
+            raise PolicyError(f"{base}.monotonic must be one of {list(MONOTONIC)}; got {domain['monotonic']!r}.")
+        out["monotonic"] = domain["monotonic"]
     return out
 
 

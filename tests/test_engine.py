@@ -295,3 +295,15 @@ def test_p_values_are_corrected_across_the_audit_and_judged_adjusted(ctx, method
 def test_unknown_correction_is_refused():
     with pytest.raises(PolicyError, match=r"correction must be one of \['holm', 'fdr_bh', 'bonferroni', 'none'\]"):
         validate_policy({"correction": "sidak"}, make_registry())
+
+
+def test_feature_domains_are_validated():
+    reg = make_registry()
+    policy = validate_policy({"features": {"age": {"immutable": True}, "income": {"min": 0, "monotonic": "increasing"}}}, reg)
+    assert policy.features == {"age": {"immutable": True}, "income": {"min": 0.0, "monotonic": "increasing"}}
+    with pytest.raises(PolicyError, match=r"features.income: unknown key 'monotone'; did you mean 'monotonic'\?"):
+        validate_policy({"features": {"income": {"monotone": "increasing"}}}, reg)
+    with pytest.raises(PolicyError, match=r"features.income.monotonic must be one of \['increasing', 'decreasing'\]"):
+        validate_policy({"features": {"income": {"monotonic": "up"}}}, reg)
+    with pytest.raises(PolicyError, match=r"min \(5.0\) must not be above max \(1.0\)"):
+        validate_policy({"features": {"income": {"min": 5, "max": 1}}}, reg)

@@ -1,0 +1,1 @@
+"""Drift checks (area ``drift``, IDs DR001-)."""

@@ -1,0 +1,1 @@
+"""Robustness checks (area ``robustness``, IDs RB001-)."""
