@@ -45,6 +45,11 @@ def clean_context() -> AuditContext:
     train["when"] = start + pd.to_timedelta(np.arange(len(train)), unit="h")
     test["when"] = start + pd.to_timedelta(np.arange(len(test)) + len(train) + 24, unit="h")
     ctx = _ctx(train, test)
+    # A production sample from the same distribution, labelled, after the test period.
+    current = make_binary_frame(3000, seed=23)
+    current["entity"] = [f"e{i + len(train) + len(test)}" for i in range(len(current))]
+    current["when"] = start + pd.to_timedelta(np.arange(len(current)) + len(train) + len(test) + 48, unit="h")
+    ctx.datasets["current"] = current
     ctx.group_column, ctx.time_column, ctx.history = "entity", "when", clean_history()
     # Compared with itself (twice): every comparison check must find no difference.
     ctx.others = {"baseline": ctx.model, "same-again": ctx.model}
