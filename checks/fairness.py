@@ -1,0 +1,1 @@
+"""Fairness checks (area ``fairness``, IDs FR001-)."""

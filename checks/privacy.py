@@ -1,0 +1,1 @@
+"""Privacy checks (area ``privacy``, IDs PV001-)."""
