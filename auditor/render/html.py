@@ -117,6 +117,7 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
         "scope": _scope(report.get("coverage") or {}),
         "notes": [str(n) for n in report.get("notes") or []],
         "sections": sections,
+        "ethics": _ethics(report),
         "appendix": _appendix(report),
     }
 
@@ -239,6 +240,63 @@ def _task(task: dict[str, Any]) -> dict[str, Any]:
         if task.get(key):
             details.append((key.replace("_", " "), str(task[key])))
     return {"headline": headline, "details": [{"label": k, "value": v} for k, v in details]}
+
+
+def _ethics(report: dict[str, Any]) -> dict[str, Any]:
+    """Fairness, privacy, transparency and accountability in one place, for a non-technical reader."""
+    checks = list(report.get("checks") or [])
+    task = report.get("task") or {}
+    inputs = report.get("inputs") or {}
+    datasets = inputs.get("datasets") or {}
+    sensitive = [str(s) for s in task.get("sensitive") or []]
+    features = [str(f) for f in task.get("features") or []]
+
+    def lines(area: str) -> list[dict[str, str]]:
+        return [{
+            "anchor": _anchor("check", c.get("id") or ""),
+            "id": str(c.get("id") or ""),
+            "title": str(c.get("title") or c.get("name") or ""),
+            "status": str(c.get("status") or ""),
+            "status_label": STATUS_LABELS.get(c.get("status"), str(c.get("status"))),
+            "summary": skip_reason(c) if c.get("status") == "skipped" else str(c.get("summary") or ""),
+        } for c in checks if c.get("area") == area]
+
+    fairness, privacy = lines("fairness"), lines("privacy")
+    if not sensitive:
+        fairness_note = "No sensitive attribute was declared (--sensitive), so fairness across groups was not assessed."
+    elif not fairness:
+        fairness_note = f"Sensitive attributes declared: {', '.join(sensitive)}; no fairness check ran on them."
+    else:
+        fairness_note = f"Sensitive attributes declared: {', '.join(sensitive)}."
+    used = [s for s in sensitive if s in features]
+    transparency = [
+        f"The model uses {len(features)} input{'s' if len(features) != 1 else ''}: {', '.join(features[:30])}"
+        + (f" and {len(features) - 30} more" if len(features) > 30 else "") + ".",
+        (f"Sensitive attributes among its inputs: {', '.join(used)}." if used
+         else "No declared sensitive attribute is among its inputs." if sensitive else
+         "No sensitive attribute was declared."),
+    ]
+    for role, text in (("train", "It was trained on"), ("test", "It was evaluated on"), ("current", "Production sample")):
+        d = datasets.get(role)
+        if d:
+            transparency.append(f"{text} {d.get('path')} ({format_number(d.get('rows'))} rows).")
+    if task.get("type"):
+        transparency.append(
+            f"Task: {task['type']}{' (inferred)' if task.get('inferred') else ''}, target {task.get('target')}"
+            + (f", positive label {task.get('positive_label')}" if task.get("positive_label") is not None else "") + "."
+        )
+    waivers = [{
+        "id": str(c.get("id")), "status": STATUS_LABELS.get(c.get("status"), str(c.get("status"))),
+        "text": waiver_text(c), "active": is_waived(c),
+    } for c in checks if c.get("waiver")]
+    return {
+        "fairness_note": fairness_note,
+        "fairness": fairness,
+        "privacy": privacy,
+        "transparency": transparency,
+        "waivers": waivers,
+        "gate": "passed" if (report.get("gate") or {}).get("passed") else "failed",
+    }
 
 
 def _scope(coverage: dict[str, Any]) -> list[dict[str, str]]:
