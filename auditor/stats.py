@@ -95,8 +95,14 @@ def bootstrap_ci(
     confidence: float = 0.95,
     method: CIMethod = "percentile",
     random_state: int = 0,
+    strata: np.ndarray | None = None,
 ) -> tuple[float, float | None, float | None]:
     """The metric on all rows and a paired bootstrap interval over rows (``scipy.stats.bootstrap``).
+
+    With ``strata`` (for classification, the labels) each resample draws the same number
+    of rows from every stratum as the data hold, so no resample loses a class; SciPy's
+    bootstrap cannot stratify, so those resamples are drawn here and the interval is the
+    percentile interval of the resampled statistic.
 
     Returns ``(estimate, low, high)``; the interval is ``None`` where the metric is
     undefined on resamples (for example one class only) or the data are too few.
@@ -106,6 +112,9 @@ def bootstrap_ci(
     estimate = float(fn(y_true, y_out))
     if len(y_true) < 10:
         return estimate, None, None
+    if strata is not None:
+        return (estimate, *_stratified_percentile(fn, y_true, y_out, np.asarray(strata), n_resamples=n_resamples,
+                                                  confidence=confidence, random_state=random_state))
     index = np.arange(len(y_true))
 
     def statistic(idx):
@@ -131,3 +140,22 @@ def bootstrap_ci(
     if not (np.isfinite(low) and np.isfinite(high)):
         return estimate, None, None
     return estimate, low, high
+
+
+def _stratified_percentile(fn, y_true, y_out, strata, *, n_resamples: int, confidence: float, random_state: int):
+    rng = np.random.default_rng(random_state)
+    groups = [np.flatnonzero(strata == v) for v in np.unique(strata)]
+    values = np.empty(n_resamples)
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        for b in range(n_resamples):
+            idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+            try:
+                values[b] = fn(y_true[idx], y_out[idx])
+            except ValueError:
+                values[b] = np.nan
+    values = values[np.isfinite(values)]
+    if len(values) < n_resamples // 2:
+        return None, None
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(values, [alpha, 1 - alpha])
+    return float(low), float(high)

@@ -24,8 +24,11 @@ class MetricIntervals(Check):
     What it checks:
         The task's main metrics on the test set (classification: accuracy, balanced
         accuracy, F1, ROC AUC and log loss when the model gives probabilities;
-        regression: RMSE, MAE, R²), each with a paired bootstrap confidence interval
-        over test rows (scipy.stats.bootstrap, 95% by default). The judged metric is
+        regression: RMSE, MAE, R²), each with a bootstrap confidence interval over test
+        rows (95% by default): for classification a class-stratified percentile
+        bootstrap (every resample keeps the test set's class counts), otherwise
+        scipy.stats.bootstrap with ``method`` (percentile by default; BCa selectable,
+        at the cost of a jackknife over the rows). The judged metric is
         the width of the widest interval among accuracy-like metrics (balanced
         accuracy, ROC AUC, R²): warn above 0.10, fail above 0.20.
 
@@ -53,6 +56,7 @@ class MetricIntervals(Check):
         "confidence": Param(default=0.95, kind="float", help="confidence level", low=0.5, high=0.999),
         "method": Param(default="percentile", kind="str", help="bootstrap interval method", choices=("percentile", "basic", "BCa")),
         "max_rows": Param(default=20000, kind="int", help="rows resampled at most (a seeded sample above)", low=100),
+        "stratified": Param(default=True, kind="bool", help="classification: resample within each class (percentile interval); false: scipy.stats.bootstrap with `method`"),
     }
     thresholds = {
         "max_ci_width": Threshold(direction="above", warn=0.10, fail=0.20, low=0, high=1,
@@ -75,6 +79,8 @@ class MetricIntervals(Check):
             est, low, high = bootstrap_ci(
                 out.scorer(spec.name), out.y, out.output_for(spec), n_resamples=params["n_resamples"],
                 confidence=params["confidence"], method=params["method"], random_state=ctx.seed_for(self.id),
+                # Classification: resample within each class, so every resample keeps the class mix.
+                strata=out.y if ctx.is_classification and params["stratified"] else None,
             )
             metrics[spec.name] = Metric(est, low, high, description=spec.description)
             rows.append([spec.name, est, low, high, "higher" if spec.higher_is_better else "lower"])
@@ -96,7 +102,8 @@ class MetricIntervals(Check):
                 title="Test metrics",
                 columns=["metric", "estimate", "CI low", "CI high", "better"],
                 rows=rows,
-                note=f"{params['method']} bootstrap, {params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}",
+                note=(f"{'class-stratified percentile' if ctx.is_classification and params['stratified'] else params['method']} bootstrap, "
+                      f"{params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}"),
             )],
             figures=[interval_chart(
                 "Test metrics with confidence intervals",
