@@ -1,1 +1,769 @@
-"""Privacy checks (area ``privacy``, IDs PV001-)."""
+"""Privacy checks (area ``privacy``, IDs PV001-PV002).
+
+PV001 looks for direct identifiers (e-mail addresses, phone numbers, national IDs, bank
+and card numbers, IP addresses, person names) in the data handed to the audit; PV002
+asks how easily a simple attacker could tell the model's training rows from rows it
+never saw (membership inference).
+
+Nothing in this module ever copies a scanned value into a result: findings name the
+column, the kind of identifier, how many rows match and a fixed, generic form of that
+kind ("name@domain.tld"), never a masked or partial value. The pattern matching is
+pandas' (``Series.str.contains`` / ``extractall`` / ``fullmatch``) and numpy's (the
+Luhn checksum); the attack is scored with scikit-learn's ``roc_auc_score`` and
+``roc_curve``; this module is glue.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from auditor import wording
+from auditor.check import Check, Param, Threshold
+from auditor.context import combine_samples
+from auditor.evaluation import model_outputs
+from auditor.figures import bar_chart, new_figure, to_svg
+from auditor.results import Evidence, Findings, Metric
+from auditor.stats import bootstrap_ci
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.context import AuditContext
+
+# Evidence tables stay small: renderers show them whole.
+MAX_ROWS = 20
+# Roles scanned by PV001, in report order.
+ROLES: tuple[str, ...] = ("train", "validation", "test", "current")
+NOT_APPLICABLE = "—"
+
+
+# -- identifier kinds ------------------------------------------------------------------
+def luhn_valid(numbers: Any) -> np.ndarray:
+    """Whether each digit string passes the Luhn (mod 10) checksum of payment card numbers.
+
+    Vectorised over the strings: they are right-aligned in a zero-padded digit matrix
+    (leading zeros do not change the checksum), every second digit from the right is
+    doubled, and the digit sums must add up to a multiple of ten. Strings that are empty,
+    longer than 19 digits or hold anything but ASCII digits are invalid.
+    """
+    values = [str(v) for v in numbers]
+    ok = np.array([0 < len(v) <= 19 and v.isascii() and v.isdigit() for v in values], dtype=bool)
+    result = np.zeros(len(values), dtype=bool)
+    if not ok.any():
+        return result
+    padded = "".join(v.rjust(19, "0") for v, good in zip(values, ok) if good)
+    digits = (np.frombuffer(padded.encode("ascii"), dtype=np.uint8).reshape(-1, 19) - ord("0")).astype(np.int64)
+    from_right = digits[:, ::-1]
+    doubled = from_right[:, 1::2] * 2
+    doubled -= np.where(doubled > 9, 9, 0)
+    total = from_right[:, 0::2].sum(axis=1) + doubled.sum(axis=1)
+    result[ok] = total % 10 == 0
+    return result
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+def _card_numbers(candidates: np.ndarray) -> np.ndarray:
+    digits = [_digits(c) for c in candidates]
+    length_ok = np.array([13 <= len(d) <= 19 for d in digits], dtype=bool)
+    return length_ok & luhn_valid(digits)
+
+
+def _iban_valid(candidates: np.ndarray) -> np.ndarray:
+    """ISO 13616 check: 15-34 characters whose rearranged numeric form is 1 modulo 97."""
+    out = np.zeros(len(candidates), dtype=bool)
+    for i, candidate in enumerate(candidates):
+        code = re.sub(r"\s", "", str(candidate)).upper()
+        if not 15 <= len(code) <= 34:
+            continue
+        rearranged = code[4:] + code[:4]
+        out[i] = int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    return out
+
+
+def _e164_valid(candidates: np.ndarray) -> np.ndarray:
+    """An international number has 8 to 15 digits after the '+' (ITU-T E.164)."""
+    return np.array([8 <= len(_digits(c)) <= 15 for c in candidates], dtype=bool)
+
+
+def _national_valid(candidates: np.ndarray) -> np.ndarray:
+    """A national number written with its trunk prefix has 9 to 12 digits (shorter ones are codes)."""
+    return np.array([9 <= len(_digits(c)) <= 12 for c in candidates], dtype=bool)
+
+
+def _ipv6_valid(candidates: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(candidates), dtype=bool)
+    for i, candidate in enumerate(candidates):
+        try:
+            out[i] = bool(re.search(r"[0-9A-Fa-f]", candidate)) and ipaddress.IPv6Address(candidate) is not None
+        except ValueError:
+            out[i] = False
+    return out
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One way a kind of identifier is written: a regex, and a check on each match where needed.
+
+    Patterns have no capturing groups: a validator receives whole matches (``str.findall``).
+    ``needs`` is a character class every match contains; values without it are not searched.
+    """
+
+    regex: re.Pattern[str]
+    validate: Callable[[np.ndarray], np.ndarray] | None = None
+    needs: str = r"\d"
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    #: The kind's generic written form shown in evidence: fixed text, never derived from data.
+    form: str
+    patterns: tuple[Pattern, ...] = ()
+
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IBAN = r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"
+KINDS: dict[str, Kind] = {
+    "email": Kind("e-mail address", "name@domain.tld", (
+        Pattern(re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), needs="@"),
+    )),
+    "phone": Kind("phone number", "+99 99 9999 9999 or (999) 999-9999", (
+        # international (E.164), written with a leading '+'
+        Pattern(re.compile(r"(?<![\w+])\+[1-9](?:[ .-]?\(?\d+\)?){2,7}(?![\w+])"), _e164_valid, needs=r"\+\d"),
+        # North American: (415) 555-2671, 415-555-2671, 415.555.2671
+        Pattern(re.compile(r"(?<![\w(+.-])(?<!\d[ .-])(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w.-]|[ .-]\d)")),
+        # national trunk-prefix formats with separators, 9 to 12 digits: 020 7946 0958, 07700 900123,
+        # 030-1234567, 01 23 45 67 89
+        Pattern(re.compile(
+            r"(?<![\w+.-])(?<!\d[ .-])(?:0[1-9]\d{1,4}[ -]\d{3,4}(?:[ -]?\d{3,4})?|0[1-9](?:[ .-]\d{2}){4})(?![\w.-]|[ .-]\d)"
+        ), _national_valid),
+    )),
+    "us_ssn": Kind("US social security number", "999-99-9999", (
+        Pattern(re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")),
+    )),
+    "uk_nino": Kind("UK national insurance number", "AA 99 99 99 A", (
+        Pattern(re.compile(
+            r"(?<![\w])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?!\w)"
+        )),
+    )),
+    "iban": Kind("IBAN (valid mod-97 checksum)", "CC99 XXXX XXXX XXXX …", (Pattern(re.compile(_IBAN), _iban_valid, needs=r"[A-Z]{2}\d\d"),)),
+    "payment_card": Kind("payment card number (valid Luhn checksum)", "9999 9999 9999 9999", (
+        Pattern(re.compile(
+            r"(?<![\w.+-])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}|\d{4}[ -]\d{6}[ -]\d{4,5})"
+            r"(?![\w-]|\.\d)"
+        ), _card_numbers),
+    )),
+    "ip_address": Kind("IP address", "999.999.999.999 or IPv6", (
+        Pattern(re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)")),
+        Pattern(re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])"), _ipv6_valid, needs=":"),
+    )),
+    "person_name": Kind("person name", "Firstname Lastname"),
+}
+VALUE_KINDS: tuple[str, ...] = tuple(KINDS)
+
+_UP = "A-ZÀ-ÖØ-Þ"
+_LOW = "a-zß-öø-ÿ"
+# A capitalised word with at least one lower-case letter: "Ada", "McCarthy", "O'Neil", "Jean-Luc", "Ødegaard".
+# Each continuation starts with a separator or a capital, so the pattern cannot backtrack exponentially.
+_WORD = rf"[{_UP}](?:[{_LOW}]+|['’](?=[{_UP}]))(?:['’-][{_UP}]?[{_LOW}]+|[{_UP}][{_LOW}]+)*"
+# Two or three capitalised words (a middle initial allowed): "Ada Lovelace", "Mary J. Blige", "Jean-Luc O'Neil".
+PERSON_NAME = re.compile(rf"{_WORD}(?: (?:{_WORD}|[{_UP}]\.))? {_WORD}")
+
+# Column names that suggest personal data, matched on the name in snake_case (camelCase split,
+# anything but letters and digits turned into '_'). First match wins.
+NAME_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(rx)) for label, rx in (
+    ("e-mail address", r"(?:^|_)e_?mail(?:_|$)"),
+    ("IP address", r"(?:^|_)(?:ip|ip_addr|ipv4|ipv6)(?:_|$)"),
+    ("phone number", r"(?:^|_)(?:phone|telephone|tel|fax|msisdn|mobile_(?:phone|number|no)|cell_(?:phone|number))(?:_|$)"),
+    ("payment card number", r"(?:^|_)(?:card_(?:number|no|num)|credit_card|debit_card|cc_(?:number|no|num)|ccn)(?:_|$)"),
+    ("bank account", r"(?:^|_)(?:iban|bank_account|account_(?:number|no|num)|sort_code)(?:_|$)"),
+    ("national ID", (r"(?:^|_)(?:ssn|social_security|nino|ni_number|national_insurance|national_id|passport|tax_id"
+                     r"|drivers?_licen[cs]e|driving_licen[cs]e)(?:_|$)")),
+    ("person name", (r"^(?:(?:full|first|last|given|family|middle|maiden|nick|customer|client|patient|person|user|member"
+                     r"|employee|contact|holder|account_holder|cardholder|owner)_?)?name$"
+                     r"|(?:^|_)(?:surname|forename|first_name|last_name|full_name|given_name|family_name)(?:_|$)")),
+    ("postal address", r"(?:^|_)(?:address|street|street_address|postcode|post_code|postal_code|zip|zip_code|zipcode)(?:_|$)"),
+    ("date of birth", r"(?:^|_)(?:dob|date_of_birth|birth_date|birthdate|birthday)(?:_|$)"),
+))
+
+
+def _snake(name: str) -> str:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+def name_hint(column: Any) -> str | None:
+    """The kind of personal data a column's name suggests, or None."""
+    snake = _snake(column)
+    return next((label for label, rx in NAME_HINTS if rx.search(snake)), None)
+
+
+def _is_text(s: pd.Series) -> bool:
+    dtype = s.dtype
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or ptypes.is_string_dtype(dtype)
+        or ptypes.is_object_dtype(dtype)
+    )
+
+
+def _integral_text(s: pd.Series) -> pd.Series | None:
+    """An integer column (or a float column holding only whole numbers) as digit strings; None otherwise.
+
+    Card numbers read from a file often arrive as numbers; only the payment-card kind is
+    looked for in them (a bare number is no e-mail, and too ambiguous to be a phone).
+    """
+    if ptypes.is_bool_dtype(s.dtype) or not ptypes.is_numeric_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        return None
+    values = s.dropna()
+    if ptypes.is_float_dtype(values.dtype):
+        x = values.to_numpy(dtype="float64")
+        finite = np.isfinite(x)
+        if not finite.all() or not np.array_equal(x, np.round(x)) or (np.abs(x) >= 2**63).any():
+            return None
+        values = pd.Series(x.astype(np.int64), index=values.index)
+    if not ptypes.is_integer_dtype(values.dtype):
+        return None
+    return values.astype(str).astype(object)
+
+
+def _candidates(values: pd.Series, pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
+    """Per value: does it hold a match of the pattern, and does one of its matches pass the validator?
+
+    Without a validator the two are the same. The validator runs once per distinct match.
+    """
+    if pattern.validate is None:
+        hits = values.str.contains(pattern.regex, regex=True, na=False).to_numpy(dtype=bool)
+        return hits, hits
+    found = values.str.findall(pattern.regex).explode().dropna()
+    seen, valid = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+    if found.empty:
+        return seen, valid
+    unique = found.unique()
+    verdict = dict(zip(unique, pattern.validate(np.asarray(unique, dtype=object))))
+    rows = found.map(verdict).astype(bool).groupby(level=0).any()
+    positions = rows.index.to_numpy(dtype=np.int64)
+    seen[positions] = True
+    valid[positions[rows.to_numpy(dtype=bool)]] = True
+    return seen, valid
+
+
+@dataclass
+class KindCount:
+    matches: int
+    scanned: int
+    #: payment cards only: values holding a 13-19 digit number, valid or not
+    candidates: int | None = None
+    #: person names only: distinct matching values per matching value
+    distinct: float | None = None
+
+
+def scan_values(values: pd.Series, kinds: list[str], *, max_chars: int) -> dict[str, KindCount]:
+    """How many of these (non-missing) values hold each kind of identifier.
+
+    ``values`` is text; each value is cut to its first ``max_chars`` characters. Each
+    distinct value is searched once and counted as often as it occurs, and a pattern only
+    searches the values that hold what every match of it holds (its ``needs``: a digit,
+    '@', '+', ':'): a cheap pass that spares most values the costly patterns.
+    """
+    counted = values.astype(str).astype(object).str.slice(0, max_chars).value_counts(sort=False)
+    distinct = pd.Series(counted.index.to_numpy(dtype=object), dtype=object)
+    weight = counted.to_numpy(dtype=np.int64)
+    n = int(weight.sum())
+    holds: dict[str, np.ndarray] = {}
+
+    def having(needs: str) -> np.ndarray:
+        if needs not in holds:
+            holds[needs] = distinct.str.contains(needs, regex=True, na=False).to_numpy(dtype=bool)
+        return holds[needs]
+
+    counts: dict[str, KindCount] = {}
+    for kind in kinds:
+        if kind == "person_name":
+            stripped = distinct.str.strip()
+            full = stripped.str.fullmatch(PERSON_NAME, na=False).to_numpy(dtype=bool)
+            k = int(weight[full].sum())
+            counts[kind] = KindCount(k, n, distinct=(stripped[full].nunique() / k) if k else None)
+            continue
+        seen, hits = np.zeros(len(distinct), dtype=bool), np.zeros(len(distinct), dtype=bool)
+        for pattern in KINDS[kind].patterns:
+            where = np.flatnonzero(having(pattern.needs))
+            if not len(where):
+                continue
+            subset = distinct.iloc[where].reset_index(drop=True)
+            if kind == "payment_card":
+                # An IBAN's digit groups look like a card number: blank IBANs out first.
+                iban = KINDS["iban"].patterns[0]
+                may_be_iban = having(iban.needs)[where]
+                if may_be_iban.any():
+                    subset = subset.copy()
+                    subset[may_be_iban] = subset[may_be_iban].str.replace(iban.regex, " ", regex=True)
+            s_rows, v_rows = _candidates(subset, pattern)
+            seen[where[s_rows]] = True
+            hits[where[v_rows]] = True
+        counts[kind] = KindCount(
+            int(weight[hits].sum()), n, candidates=int(weight[seen].sum()) if kind == "payment_card" else None,
+        )
+    return counts
+
+
+# -- PV001 -----------------------------------------------------------------------------
+class PersonalData(Check):
+    """Direct identifiers in the data (personal data in features)
+
+    What it checks:
+        Every column of every dataset given (train, and validation, test and current
+        when present; ``columns: model_inputs`` limits it to the model's inputs) for
+        values that look like direct identifiers, on a seeded sample of at most
+        ``max_rows`` rows per dataset (each value cut to ``max_chars`` characters):
+        e-mail addresses; phone numbers (international E.164 with a leading '+', North
+        American "(415) 555-2671" / "415-555-2671", national trunk-prefix formats with
+        separators and 9 to 12 digits "020 7946 0958" / "01 23 45 67 89"); US social security numbers (ddd-dd-dddd, impossible
+        area, group and serial numbers excluded); UK national insurance numbers; IBANs
+        whose ISO 13616 mod-97 checksum is valid; payment card numbers (13 to 19 digits,
+        spaces or dashes allowed) that pass the Luhn checksum; IPv4 and IPv6 addresses;
+        and person names (values that are two or three capitalised words). Bare digit
+        strings without a '+' or separators are not counted as phone numbers: they cannot
+        be told from codes and amounts (a column name such as "phone" still flags them as
+        possible). The scan is
+        vectorised (pandas ``str.contains`` / ``extractall`` / ``fullmatch``; the Luhn and
+        mod-97 checksums run on the distinct candidates only).
+
+        A column is an identifier column when, in some dataset, at least ``min_matches``
+        scanned values and a share ``min_share`` of them hold one kind. Two kinds need
+        more: payment cards count only when at least ``min_luhn_share`` of the column's
+        13-19 digit numbers pass the Luhn check (random digit strings pass one time in
+        ten, so a column of long numeric IDs is not a card column); person names count
+        when at least ``min_name_share`` of the values are names and at least
+        ``min_name_distinct`` of those are distinct (a category like "New York" repeats).
+        Integer columns, and float columns of whole numbers, are searched for card
+        numbers only. ``identifier_columns`` counts them: fail above 0.
+
+        A column is a possible identifier column when its name suggests personal data
+        ("email", "phone", "ssn", "name", "first_name", "surname", "address", "dob", ...)
+        or when a few of its values match but fewer than the cut-offs above.
+        ``possible_identifier_columns`` counts those that are not identifier columns:
+        warn above 0.
+
+        The result never contains a scanned value, masked or not: evidence names the
+        column, the dataset, the kind, the number and share of matching values among
+        the non-missing values scanned, and the kind's generic form ("name@domain.tld")
+        that does not come from the data. Even a masked example (the last four digits of
+        a card, an initial, an e-mail domain) can single out a person in a small table,
+        and the report is shared more widely than the data.
+
+    Why it matters:
+        A direct identifier adds no generalisable signal to a model but makes its
+        training data, its logs and the model itself personal data: a model can memorise
+        and leak it, and every copy of the data falls under data-protection law
+        (GDPR Article 5(1)(c) data minimisation, Article 25 data protection by design).
+        A model keyed on names or e-mail domains can also discriminate by proxy.
+
+    How to fix:
+        Drop direct identifiers before training, or replace them with a salted hash or a
+        surrogate key kept outside the model's inputs (declare it with ``--id-column``);
+        keep only the derived features the model needs (an e-mail's domain type, an area
+        code). Remove identifiers from free-text fields, or drop the fields. Where a
+        column is a false alarm (a product code that looks like a phone number, a
+        four-part version string that looks like an IP address), remove the kind with
+        the ``kinds`` parameter or waive the finding with the reason.
+
+    References:
+        P8.2 and P1.1 of the practices; Regulation (EU) 2016/679 (GDPR), Articles 4(1),
+        5(1)(c) and 25; NIST SP 800-122, Guide to Protecting the Confidentiality of
+        Personally Identifiable Information (2010); ISO/IEC 7812-1 (Luhn check digit);
+        ISO 13616-1 (IBAN); ITU-T E.164.
+    """
+
+    id = "PV001"
+    name = "personal-data-in-features"
+    area = "privacy"
+    severity = "high"
+    needs = frozenset({"train"})
+    params = {
+        "max_rows": Param(default=5000, kind="int", low=10, high=10_000_000, help="rows scanned per dataset at most (a seeded sample above)"),
+        "max_chars": Param(default=1000, kind="int", low=20, high=1_000_000, help="characters of each value scanned at most"),
+        "min_matches": Param(default=5, kind="int", low=1, high=1_000_000, help="fewest matching values for an identifier column"),
+        "min_share": Param(default=0.01, kind="float", low=0.0, high=1.0, help="smallest share of matching values for an identifier column"),
+        "min_luhn_share": Param(default=0.5, kind="float", low=0.0, high=1.0, help="share of a column's 13-19 digit numbers that must pass the Luhn check"),
+        "min_name_share": Param(default=0.8, kind="float", low=0.0, high=1.0, help="share of values that must look like person names"),
+        "min_name_distinct": Param(default=0.5, kind="float", low=0.0, high=1.0, help="distinct values per name-like value for a person-name column"),
+        "kinds": Param(default=list(VALUE_KINDS), kind="list", help=f"kinds of identifier looked for in values, among {list(VALUE_KINDS)}"),
+        "name_hints": Param(default=True, kind="bool", help="flag columns whose name suggests personal data"),
+        "columns": Param(default="all", kind="str", choices=("all", "model_inputs"), help="which columns are scanned"),
+    }
+    thresholds = {
+        "identifier_columns": Threshold(direction="above", fail=0, low=0, help="columns whose values hold direct identifiers"),
+        "possible_identifier_columns": Threshold(
+            direction="above", warn=0, low=0,
+            help="other columns whose name suggests personal data or with a few identifier-like values",
+        ),
+    }
+    practices = ("P8.2", "P1.1")
+    references = (
+        "Regulation (EU) 2016/679 (GDPR), Articles 4(1), 5(1)(c) and 25",
+        "NIST SP 800-122, Guide to Protecting the Confidentiality of Personally Identifiable Information (2010)",
+        "ISO/IEC 7812-1 (Luhn check digit); ISO 13616-1 (IBAN); ITU-T E.164",
+    )
+
+    def run(self, ctx: "AuditContext", params: dict[str, Any]) -> Findings:
+        kinds = list(params["kinds"])
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise ValueError(f"The 'kinds' parameter of {self.id} must list kinds among {list(VALUE_KINDS)}; got {unknown!r}.")
+        seed = ctx.seed_for(self.id)
+        roles = [r for r in ROLES if ctx.has(r)]
+        records: dict[str, dict[str, Any]] = {}
+        # (column, kind) -> {role: KindCount}; a dict keeps the columns' first-seen order
+        found: dict[tuple[Any, str], dict[str, KindCount]] = {}
+        columns_seen: dict[Any, None] = {}
+        model_inputs = set(ctx.features)
+        for role in roles:
+            frame = ctx.frame(role)
+            idx, records[role] = ctx.sample_index(role, int(params["max_rows"]), check_id=self.id)
+            cols = [c for c in frame.columns if params["columns"] == "all" or c in model_inputs]
+            for col in cols:
+                columns_seen.setdefault(col, None)
+                series = frame[col].iloc[idx]
+                if _is_text(series):
+                    values, col_kinds = series.dropna(), kinds
+                else:
+                    values = _integral_text(series)
+                    col_kinds = [k for k in kinds if k == "payment_card"]
+                if values is None or not len(values) or not col_kinds:
+                    continue
+                for kind, count in scan_values(values, col_kinds, max_chars=int(params["max_chars"])).items():
+                    if count.matches:
+                        found.setdefault((col, kind), {})[role] = count
+
+        identifier: dict[Any, list[str]] = {}
+        possible: dict[Any, list[str]] = {}
+        rows: list[tuple[int, float, list[Any]]] = []
+        for (col, kind), by_role in found.items():
+            for role, count in by_role.items():
+                verdict = self._verdict(kind, count, params)
+                if verdict is None:
+                    continue
+                (identifier if verdict == "identifier" else possible).setdefault(col, []).append(KINDS[kind].label)
+                share = count.matches / count.scanned
+                rows.append((0 if verdict == "identifier" else 1, -share, [
+                    col, role, KINDS[kind].label, "values" if verdict == "identifier" else "a few values",
+                    count.matches, count.scanned, round(share, 6), "yes" if col in model_inputs else "no", KINDS[kind].form,
+                ]))
+        if params["name_hints"]:
+            for col in columns_seen:
+                hint = name_hint(col)
+                if hint is None or col in identifier:
+                    continue
+                possible.setdefault(col, []).append(f"{hint} (column name)")
+                rows.append((1, 0.0, [col, NOT_APPLICABLE, hint, "column name", NOT_APPLICABLE, NOT_APPLICABLE,
+                                      NOT_APPLICABLE, "yes" if col in model_inputs else "no", NOT_APPLICABLE]))
+        possible = {c: k for c, k in possible.items() if c not in identifier}
+        rows = [r for r in rows if r[0] == 0 or r[2][0] not in identifier]
+        rows.sort(key=lambda r: (r[0], r[1]))
+        table = [r[2] for r in rows]
+
+        def dedupe(labels: list[str]) -> list[str]:
+            return list(dict.fromkeys(labels))
+
+        sample = combine_samples(records, seed)
+        scanned = f"{wording.count(len(columns_seen), 'column')} of the {_listing(roles)} data"
+        if identifier:
+            listed = "; ".join(f"{', '.join(dedupe(k))} in {c!r}" for c, k in list(identifier.items())[:3])
+            more = f" and {len(identifier) - 3} more" if len(identifier) > 3 else ""
+            verb = "holds" if len(identifier) == 1 else "hold"
+            summary = f"Scanned {scanned}: {wording.count(len(identifier), 'column')} {verb} direct identifiers ({listed}{more})"
+        else:
+            summary = f"Scanned {scanned}: no column holds direct identifiers"
+        if possible:
+            names = ", ".join(repr(c) for c in list(possible)[:3]) + (f" and {len(possible) - 3} more" if len(possible) > 3 else "")
+            which = wording.count(len(possible), "other column" if identifier else "column")
+            summary += f"; {which} may hold personal data ({names})."
+        else:
+            summary += "."
+        evidence = [Evidence(
+            title="Columns with identifier-like values or names",
+            columns=["column", "dataset", "kind", "found by", "matching values", "values scanned", "share",
+                     "model input", "generic form"],
+            rows=table[:MAX_ROWS],
+            note=(
+                "Counts are of non-missing values in the scanned sample. The generic form is fixed text for the kind; "
+                "no value from the data is shown." + (f" {len(table) - MAX_ROWS} more rows not shown." if len(table) > MAX_ROWS else "")
+            ),
+        )] if table else []
+        figures = []
+        if identifier:
+            best: dict[str, float] = {}
+            for r in table:
+                if r[3] == "values":
+                    key = f"{r[0]} ({r[2].split(' (')[0]})"
+                    best[key] = max(best.get(key, 0.0), float(r[6]))
+            top = sorted(best.items(), key=lambda kv: -kv[1])[:MAX_ROWS]
+            figures.append(bar_chart(
+                "Share of values holding a direct identifier",
+                [k for k, _ in top], {"share of values": [v for _, v in top]},
+                xlabel="share of non-missing values scanned",
+                caption="Largest share over the datasets, per column and kind of identifier.",
+            ))
+        return Findings(
+            summary=summary,
+            metrics={
+                "identifier_columns": Metric(len(identifier), description="columns whose values hold direct identifiers"),
+                "possible_identifier_columns": Metric(
+                    len(possible), description="other columns whose name suggests personal data, or with a few identifier-like values",
+                ),
+                "columns_scanned": Metric(len(columns_seen), description="distinct columns scanned over the datasets"),
+            },
+            evidence=evidence,
+            figures=figures,
+            recommendation=(
+                "Drop direct identifiers from the data before training, or replace them with a salted hash or a surrogate "
+                "key kept out of the model's inputs; keep only the derived features the model needs. Review the possible "
+                "identifier columns and drop or rename those that are personal data."
+                if identifier or possible
+                else "No action needed; keep identifiers out of the training data as it evolves."
+            ),
+            sample=sample,
+        )
+
+    @staticmethod
+    def _verdict(kind: str, count: KindCount, params: dict[str, Any]) -> str | None:
+        """'identifier', 'possible' or None for one kind's matches in one column of one dataset."""
+        share = count.matches / count.scanned if count.scanned else 0.0
+        if kind == "person_name":
+            name_like = share >= float(params["min_name_share"]) and (count.distinct or 0.0) >= float(params["min_name_distinct"])
+            return "identifier" if name_like and count.matches >= int(params["min_matches"]) else None
+        if kind == "payment_card" and count.candidates and count.matches / count.candidates < float(params["min_luhn_share"]):
+            return None  # about one random digit string in ten passes the Luhn check
+        if count.matches >= int(params["min_matches"]) and share >= float(params["min_share"]):
+            return "identifier"
+        return "possible"
+
+
+# -- PV002 -----------------------------------------------------------------------------
+CLIP = 1e-15
+
+
+def membership_advantage(member: np.ndarray, score: np.ndarray) -> float:
+    """max over thresholds of TPR - FPR of the attack (Yeom et al. 2018), from ``roc_curve``."""
+    fpr, tpr, _ = roc_curve(member, score)
+    return float(np.max(tpr - fpr))
+
+
+def per_row_loss(ctx: "AuditContext", out) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Each row's loss on its true label, the model's confidence (max probability) and the loss's name.
+
+    Classification with probabilities: cross-entropy (-log of the true class's
+    probability, clipped at 1e-15); without: 0/1 loss. Regression: squared error.
+    Rows whose label is not a known class are NaN.
+    """
+    if not ctx.is_classification:
+        return (out.y - out.pred) ** 2, None, "squared error"
+    proba = ctx.probabilities(out.role)
+    known = out.y >= 0
+    if proba is None:
+        loss = (out.y != out.pred).astype(float)
+        loss[~known] = np.nan
+        return loss, None, "0/1 loss"
+    rows = proba[out.rows]
+    p_true = np.full(len(out), np.nan)
+    p_true[known] = rows[np.flatnonzero(known), out.y[known]]
+    return -np.log(np.clip(p_true, CLIP, 1.0)), rows.max(axis=1), "cross-entropy"
+
+
+def _roc_figure(member: np.ndarray, score: np.ndarray, auc: float):
+    fpr, tpr, _ = roc_curve(member, score)
+    fig = new_figure(4.6, 4.2)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="chance")
+    ax.plot(fpr, tpr, color="#3b5b92", linewidth=2, label=f"loss attack (AUC {auc:.3f})")
+    ax.set_xlabel("false positive rate (test rows called members)")
+    ax.set_ylabel("true positive rate (training rows called members)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return to_svg(fig, title="Membership inference: ROC curve of the loss-threshold attack",
+                  caption="An attack no better than chance follows the dashed diagonal.")
+
+
+class MembershipInference(Check):
+    """Membership inference: can an attacker tell training rows from unseen rows?
+
+    What it checks:
+        The loss-threshold attack of Yeom et al. (2018): on a balanced, seeded sample of
+        at most ``max_rows`` labelled training rows and as many labelled test rows, each
+        row's loss on its true label (classification: cross-entropy of the predicted
+        probabilities, or 0/1 loss when the model gives none; regression: squared error)
+        is the attacker's evidence, and a row with a lower loss is guessed to be a
+        training row. ``attack_auc`` is the attack's ROC AUC (scikit-learn
+        ``roc_auc_score``, training rows = 1, score = minus the loss) with a bootstrap
+        interval over the pooled rows: warn above 0.6, fail above 0.7; inconclusive when
+        the interval contains 0.7. An AUC of 0.5 means the attacker learns nothing; 0.6
+        means a training row has the lower loss of a random (training, test) pair 60% of
+        the time. The levels are conventions, not a standard: set them in the policy to
+        the risk the data carry. For a classifier that fits every training row with
+        certainty, the AUC is 0.5 + (test error) / 2 and the advantage is the test error:
+        it fails once that error passes 0.4, typically on noisy labels.
+
+        Reported, not judged: ``membership_advantage``, the largest TPR - FPR over
+        thresholds (Yeom et al.'s advantage, an upper bound on what one threshold
+        achieves on these rows, so slightly optimistic), with a bootstrap interval; and,
+        for classifiers with probabilities, ``confidence_attack_auc``, the AUC of the
+        label-free attack that uses the model's top probability.
+
+        The attack only measures what it should when the training data given is the data
+        the model was fitted on; a model fitted elsewhere reads about 0.5.
+
+    Why it matters:
+        If the model's behaviour on a record reveals whether that record was in its
+        training data, anyone who can query the model learns who is in the data set (a
+        patient in a hospital's data, a customer in a defaulters' list): a privacy
+        breach that needs no access to the data itself. Membership leakage grows with
+        overfitting and is the first step of stronger attacks (attribute inference,
+        training-data extraction).
+
+    How to fix:
+        Reduce memorisation: regularise (L2 / weight decay, dropout, shallower trees,
+        larger leaves, fewer boosting rounds), stop early, and train on more data.
+        Where the data are sensitive, train with differential privacy (DP-SGD with
+        Opacus, diffprivlib for scikit-learn models), which bounds the advantage of any
+        membership attack; return labels or rounded probabilities instead of full
+        scores from the serving API.
+
+    References:
+        P8.2 and P3.3 of the practices; Yeom, Giacomelli, Fredrikson & Jha (2018),
+        Privacy risk in machine learning: analyzing the connection to overfitting, IEEE
+        CSF; Shokri, Stronati, Song & Shmatikov (2017), Membership inference attacks
+        against machine learning models, IEEE S&P; Carlini et al. (2022), Membership
+        inference attacks from first principles, IEEE S&P.
+    """
+
+    id = "PV002"
+    name = "membership-inference"
+    area = "privacy"
+    severity = "high"
+    needs = frozenset({"train", "test", "predictions", "train_predictions"})
+    params = {
+        "max_rows": Param(default=5000, kind="int", low=20, high=10_000_000, help="training rows and test rows used at most, each (a seeded sample above)"),
+        "min_rows": Param(default=50, kind="int", low=10, high=1_000_000, help="fewest labelled rows per side for an estimate"),
+        "n_resamples": Param(default=200, kind="int", low=50, high=10000, help="bootstrap resamples for the intervals"),
+        "confidence": Param(default=0.95, kind="float", low=0.5, high=0.999, help="confidence level of the intervals"),
+    }
+    thresholds = {
+        "attack_auc": Threshold(
+            direction="above", warn=0.6, fail=0.7, low=0.5, high=1,
+            help="ROC AUC of the loss-threshold attack telling training rows from test rows",
+        ),
+    }
+    practices = ("P8.2", "P3.3")
+    references = (
+        "Yeom, Giacomelli, Fredrikson & Jha (2018), Privacy risk in machine learning: analyzing the connection to overfitting, IEEE CSF",
+        "Shokri, Stronati, Song & Shmatikov (2017), Membership inference attacks against machine learning models, IEEE S&P",
+        "Carlini, Chien, Nasr, Song, Terzis & Tramèr (2022), Membership inference attacks from first principles, IEEE S&P",
+    )
+
+    def run(self, ctx: "AuditContext", params: dict[str, Any]) -> Findings:
+        seed = ctx.seed_for(self.id)
+        rng = np.random.default_rng(seed)
+        labelled = {}
+        for role in ("train", "test"):
+            y = ctx.y(role)
+            labelled[role] = np.array([], dtype=np.int64) if y is None else np.flatnonzero(y.notna().to_numpy())
+        n_each = min(len(labelled["train"]), len(labelled["test"]), int(params["max_rows"]))
+        records = {
+            role: {"role": role, "rows_used": int(n_each), "rows_available": len(ctx.frame(role)), "seed": seed}
+            for role in ("train", "test")
+        }
+        sample = combine_samples(records, seed)
+        if n_each < int(params["min_rows"]):
+            return Findings(
+                status="inconclusive", sample=sample,
+                summary=(
+                    f"Inconclusive: {wording.count(n_each, 'labelled row')} per side (training and test); at least "
+                    f"{params['min_rows']} are needed to measure an attack."
+                ),
+            )
+        outs = {
+            role: model_outputs(ctx, role, np.sort(rng.choice(labelled[role], size=n_each, replace=False)))
+            for role in ("train", "test")
+        }
+        loss_tr, conf_tr, loss_name = per_row_loss(ctx, outs["train"])
+        loss_te, conf_te, _ = per_row_loss(ctx, outs["test"])
+        loss = np.concatenate([loss_tr, loss_te])
+        member = np.concatenate([np.ones(len(loss_tr), dtype=np.int64), np.zeros(len(loss_te), dtype=np.int64)])
+        keep = np.isfinite(loss)
+        loss, member = loss[keep], member[keep]
+        if member.min() == member.max():
+            return Findings(status="inconclusive", sample=sample,
+                            summary="Inconclusive: no training or no test row has a label the model knows.")
+        score = -loss
+        level, n_res = float(params["confidence"]), int(params["n_resamples"])
+        auc, low, high = bootstrap_ci(roc_auc_score, member, score, n_resamples=n_res, confidence=level, random_state=seed)
+        adv, adv_low, adv_high = bootstrap_ci(membership_advantage, member, score, n_resamples=n_res, confidence=level,
+                                              random_state=seed)
+        metrics = {
+            "attack_auc": Metric(auc, low, high, description=f"ROC AUC of the loss-threshold attack ({loss_name}), training rows vs test rows"),
+            "membership_advantage": Metric(adv, adv_low, adv_high, description="largest TPR - FPR of the attack over thresholds (Yeom et al. 2018)"),
+        }
+        rows = [["loss threshold", loss_name, round(auc, 4), _round(low), _round(high), round(adv, 4)]]
+        if conf_tr is not None:
+            conf = np.concatenate([conf_tr, conf_te])[keep]
+            c_auc = float(roc_auc_score(member, conf))
+            metrics["confidence_attack_auc"] = Metric(c_auc, description="ROC AUC of the attack that scores rows by the model's top probability")
+            rows.append(["confidence", "top probability", round(c_auc, 4), NOT_APPLICABLE, NOT_APPLICABLE,
+                         round(membership_advantage(member, conf), 4)])
+        mean_tr, mean_te = float(np.nanmean(loss_tr)), float(np.nanmean(loss_te))
+        metrics["train_mean_loss"] = Metric(mean_tr, description=f"mean {loss_name} on the sampled training rows")
+        metrics["test_mean_loss"] = Metric(mean_te, description=f"mean {loss_name} on the sampled test rows")
+        interval = f" ({level:.0%} CI {low:.3f} to {high:.3f})" if low is not None else ""
+        return Findings(
+            summary=(
+                f"A loss-threshold attack ({loss_name}) tells the model's training rows from its test rows with ROC AUC {auc:.3f}"
+                f"{interval} on {n_each:,} rows of each; the membership advantage is {adv:.3f} (0.5 and 0 mean no leakage)."
+            ),
+            metrics=metrics,
+            evidence=[
+                Evidence(
+                    title="Membership inference attacks",
+                    columns=["attack", "score", "ROC AUC", "CI low", "CI high", "advantage (max TPR - FPR)"],
+                    rows=rows,
+                    note=f"{n_each:,} training and {n_each:,} test rows, seed {seed}; percentile bootstrap, {n_res} resamples.",
+                ),
+                Evidence(
+                    title=f"Per-row {loss_name}",
+                    columns=["rows", "mean", "median", "share with zero loss"],
+                    rows=[[name, round(float(np.nanmean(x)), 6), round(float(np.nanmedian(x)), 6),
+                           round(float(np.nanmean(x <= 1e-12)), 6)]
+                          for name, x in (("training", loss_tr), ("test", loss_te))],
+                ),
+            ],
+            figures=[_roc_figure(member, score, auc)],
+            recommendation=(
+                "If the attack does better than chance, reduce memorisation (regularisation, early stopping, more data) "
+                "and, for sensitive data, train with differential privacy; expose labels or rounded scores rather than "
+                "full probabilities."
+            ),
+            sample=sample,
+        )
+
+
+def _listing(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _round(value: float | None) -> float | str:
+    return NOT_APPLICABLE if value is None else round(value, 4)
+
+
+CHECKS: tuple[type[Check], ...] = (PersonalData, MembershipInference)

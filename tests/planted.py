@@ -270,6 +270,14 @@ def _worse_setup() -> AuditContext:
     return ctx
 
 
+def _pv_personal_data() -> AuditContext:
+    """Direct identifiers in the training data: e-mail addresses in 10% of rows, a Luhn-valid card number in 5%."""
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    train["contact"] = pd.Series([f"user{i}@example.com" if i < 200 else None for i in range(len(train))], dtype=object)
+    train["card"] = pd.Series(["4111 1111 1111 1111" if i < 100 else "none" for i in range(len(train))], dtype=object)
+    return _ctx(train, test)
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -297,6 +305,8 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "CP002": (_worse_candidate, {"fail"}),
     "CP003": (_worse_setup, {"fail"}),
     "CP004": (lambda: _worse_candidate(models=3), {"fail"}),
+    "PV001": (_pv_personal_data, {"fail"}),
+    "PV002": (_noisy_tree, {"fail"}),  # unpruned tree on 20% flipped labels: attack AUC 0.722, CI 0.709-0.736
     "OF001": (_noisy_tree, {"fail"}),
     "OF002": (_shifted_test_labels, {"fail"}),
     "OF003": (_noisy_tree, {"fail"}),
