@@ -53,6 +53,8 @@ def clean_context() -> AuditContext:
     ctx.group_column, ctx.time_column, ctx.history = "entity", "when", clean_history()
     # Compared with itself (twice): every comparison check must find no difference.
     ctx.others = {"baseline": ctx.model, "same-again": ctx.model}
+    # The logistic model is increasing in x1 and decreasing in x2 (RB005 checks the declaration).
+    ctx.feature_domains = {"x1": {"monotonic": "increasing"}, "x2": {"monotonic": "decreasing"}}
     return ctx
 
 
@@ -278,6 +280,123 @@ def _pv_personal_data() -> AuditContext:
     return _ctx(train, test)
 
 
+def _with_current(current: pd.DataFrame) -> AuditContext:
+    ctx = _ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22))
+    ctx.datasets["current"] = current.reset_index(drop=True)
+    return ctx
+
+
+def _dr_feature_shift() -> AuditContext:
+    """A labelled current sample whose x1 and x2 moved by one standard deviation (2 of 4 inputs drifted)."""
+    current = make_binary_frame(3000, seed=23)
+    current[["x1", "x2"]] += 1.0
+    return _with_current(current)
+
+
+def _dr_correlation() -> AuditContext:
+    """x2 = 0.95·x1 + noise in the current sample: every marginal unchanged, the joint distribution not."""
+    current = make_binary_frame(3000, seed=23)
+    current["x2"] = 0.95 * current["x1"] + np.sqrt(1 - 0.95**2) * current["x2"]
+    return _with_current(current)
+
+
+def _dr_prediction_shift() -> AuditContext:
+    """The model's strongest input moves by one standard deviation: its scores move with it."""
+    current = make_binary_frame(3000, seed=23)
+    current["x1"] += 1.0
+    return _with_current(current)
+
+
+def _dr_performance_drop() -> AuditContext:
+    """A labelled current sample with 20% of its labels flipped: balanced accuracy falls by about 0.1."""
+    current = make_binary_frame(3000, seed=23)
+    flip = np.random.default_rng(0).uniform(size=len(current)) < 0.2
+    current.loc[flip, "y"] = 1 - current.loc[flip, "y"]
+    return _with_current(current)
+
+
+# -- robustness (RB001-RB005) ----------------------------------------------------------
+def _rb_noisy_labels(n: int, seed: int, rate: float = 0.2) -> pd.DataFrame:
+    frame = make_binary_frame(n, seed=seed)
+    flip = np.random.default_rng(seed).uniform(size=n) < rate
+    frame.loc[flip, "y"] = 1 - frame.loc[flip, "y"]
+    return frame
+
+
+def _rb_one_nn() -> AuditContext:
+    """A 1-nearest-neighbour model on 20% flipped labels: noise of 0.05 spread flips about 19% of its predictions."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    train, test = _rb_noisy_labels(10000, 5), _rb_noisy_labels(2000, 6)
+    prep = ColumnTransformer([("num", StandardScaler(), ["x1", "x2", "noise"]),
+                              ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"])])
+    ctx = _ctx(train, test)
+    ctx.model = SklearnAdapter(Pipeline([("prep", prep), ("knn", KNeighborsClassifier(n_neighbors=1))]).fit(train[FEATURES], train["y"]))
+    return ctx
+
+
+def _rb_chaotic_colour() -> AuditContext:
+    """Half of 40 colours had their training labels inverted: swapping a colour flips about half the predictions."""
+    levels = np.array([f"c{i}" for i in range(40)])
+    inverted = levels[np.random.default_rng(3).permutation(40)[:20]]
+
+    def frame(n: int, seed: int, *, invert: bool) -> pd.DataFrame:
+        f = make_binary_frame(n, seed=seed)
+        f["colour"] = np.random.default_rng(seed + 100).choice(levels, size=n)
+        if invert:
+            hit = f["colour"].isin(inverted)
+            f.loc[hit, "y"] = 1 - f.loc[hit, "y"]
+        return f
+
+    train = frame(3000, 1, invert=True)
+    return _ctx(train, frame(2000, 2, invert=False), model_on=train)
+
+
+def _rb_no_imputation() -> AuditContext:
+    """5% of the training rows lack x1; the model (no imputer) was fitted on the complete rows: a missing x1 makes it raise."""
+    train = make_binary_frame(2000, seed=1)
+    train.loc[train.sample(frac=0.05, random_state=0).index, "x1"] = np.nan
+    return _ctx(train, make_binary_frame(2000, seed=2), model_on=train.dropna())
+
+
+class _LinearProbability:
+    """A linear probability model, P(y=1) = 0.5 + 0.1 x1, unclipped: above 1 beyond the training range."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, X):
+        p = 0.5 + 0.1 * X["x1"].to_numpy(dtype=float)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+def _rb_linear_probability() -> AuditContext:
+    ctx = _ctx(make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2))
+    ctx.model = SklearnAdapter(_LinearProbability())
+    return ctx
+
+
+def _rb_unconstrained_boosting() -> AuditContext:
+    """Gradient boosting without monotonic_cst while the policy declares x1 increasing and x2 decreasing."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    train, test = make_binary_frame(3000, seed=21), make_binary_frame(2000, seed=22)
+    prep = ColumnTransformer([("cat", OrdinalEncoder(), ["colour"])], remainder="passthrough")
+    clf = HistGradientBoostingClassifier(max_depth=3, min_samples_leaf=40, l2_regularization=1.0, random_state=0)
+    ctx = _ctx(train, test)
+    ctx.model = SklearnAdapter(Pipeline([("prep", prep), ("clf", clf)]).fit(train[FEATURES], train["y"]))
+    ctx.feature_domains = {"x1": {"monotonic": "increasing"}, "x2": {"monotonic": "decreasing"}}
+    return ctx
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -307,6 +426,15 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "CP004": (lambda: _worse_candidate(models=3), {"fail"}),
     "PV001": (_pv_personal_data, {"fail"}),
     "PV002": (_noisy_tree, {"fail"}),  # unpruned tree on 20% flipped labels: attack AUC 0.722, CI 0.709-0.736
+    "DR001": (_dr_feature_shift, {"fail"}),
+    "DR002": (_dr_correlation, {"fail"}),
+    "DR003": (_dr_prediction_shift, {"fail"}),
+    "DR004": (_dr_performance_drop, {"fail"}),
+    "RB001": (_rb_one_nn, {"fail"}),
+    "RB002": (_rb_chaotic_colour, {"fail"}),
+    "RB003": (_rb_no_imputation, {"fail"}),
+    "RB004": (_rb_linear_probability, {"fail"}),
+    "RB005": (_rb_unconstrained_boosting, {"fail"}),
     "OF001": (_noisy_tree, {"fail"}),
     "OF002": (_shifted_test_labels, {"fail"}),
     "OF003": (_noisy_tree, {"fail"}),
