@@ -1735,10 +1735,10 @@ class WeakSegments(Check):
         must also be worse than each of its one-column parents (``reference: parents``),
         so a region that is merely hard for any model does not make every pair through it
         weak. The false discovery rate is controlled at ``alpha`` over every slice
-        searched (Benjamini-Hochberg, statsmodels). With sensitive features declared, only
-        slices that involve one are searched and reported (the others are the robustness
-        area's); without, every slice is, and a weak slice may then be a region that is
-        intrinsically harder, not a group treated worse. The judged metric
+        searched (Benjamini-Hochberg, statsmodels). Only slices that involve a declared
+        sensitive feature are searched and reported: a slice of other columns where the
+        model errs more is often a region that is intrinsically harder (near the decision
+        boundary), not a group treated worse, and belongs to robustness. The judged metric
         ``weak_slices`` counts the significantly weaker slices: fail above 0. The search
         is bounded: at most ``max_slices`` slices (single-column slices first, then the
         largest pairs) on a seeded sample of at most ``max_rows`` rows.
@@ -1765,7 +1765,7 @@ class WeakSegments(Check):
     name = "weak-segments"
     area = "fairness"
     severity = "medium"
-    needs = frozenset({"test", "predictions"})
+    needs = frozenset({"test", "predictions", "sensitive"})
     params = {
         "max_order": Param(default=2, kind="int", low=1, high=2, help="columns per slice"),
         "bins": Param(default=5, kind="int", low=2, high=20, help="quantile bins per numeric column"),
@@ -1812,7 +1812,7 @@ class WeakSegments(Check):
         search = find_weak_slices(
             frame=frame, errors=errors, columns=columns, max_order=params["max_order"], min_size=params["min_size"],
             bins=params["bins"], alpha=params["alpha"], random_state=ctx.seed_for(self.id),
-            must_include=list(ctx.sensitive) or None, error_type="binary" if ctx.is_classification else "continuous",
+            must_include=list(ctx.sensitive), error_type="binary" if ctx.is_classification else "continuous",
             reference=params["reference"], max_levels=params["max_levels"], max_slices=params["max_slices"],
         )
         weak = search.weak

@@ -36,7 +36,9 @@ def clean_context() -> AuditContext:
     """Clean data and a well-specified model: every built-in check must pass on it.
 
     It declares a group column (disjoint entities), a time column (a chronological
-    split) and a training history that improves to the end, so no check is skipped.
+    split), a training history that improves to the end, a labelled current sample, a
+    baseline to compare with, monotonic features and a sensitive attribute, so no check
+    is skipped.
     """
     train, test = make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)
     train["entity"] = [f"e{i}" for i in range(len(train))]
@@ -55,7 +57,8 @@ def clean_context() -> AuditContext:
     ctx.others = {"baseline": ctx.model, "same-again": ctx.model}
     # The logistic model is increasing in x1 and decreasing in x2 (RB005 checks the declaration).
     ctx.feature_domains = {"x1": {"monotonic": "increasing"}, "x2": {"monotonic": "decreasing"}}
-    return ctx
+    # A sensitive attribute independent of everything: every fairness check must pass.
+    return _with_group(ctx)
 
 
 def _missing() -> AuditContext:
@@ -397,6 +400,78 @@ def _rb_unconstrained_boosting() -> AuditContext:
     return ctx
 
 
+# -- fairness (FR001-FR007) ---------------------------------------------------------------
+def _with_group(ctx: AuditContext, *, seed: int = 7) -> AuditContext:
+    """Adds a sensitive column 'group' (A or B, independent of everything) to every dataset."""
+    rng = np.random.default_rng(seed)
+    for frame in ctx.datasets.values():
+        frame["group"] = rng.choice(["A", "B"], size=len(frame))
+    ctx.sensitive = ["group"]
+    return ctx
+
+
+class _GroupAware:
+    """A fitted classifier that also receives the sensitive column 'group': for rows of group B it
+    multiplies the positive-class probability by ``factor`` (predictions follow: fewer positives)
+    and raises the probabilities to ``power`` (renormalised: over-confident, labels unchanged)."""
+
+    def __init__(self, model, *, factor: float = 1.0, power: float = 1.0):
+        self.model, self.factor, self.power, self.classes_ = model, factor, power, model.classes_
+
+    def predict_proba(self, X):
+        proba = self.model.predict_proba(X[FEATURES]).copy()
+        hit = (X["group"] == "B").to_numpy()
+        proba[hit, 1] *= self.factor
+        proba[hit] = proba[hit] ** self.power
+        proba[hit] /= proba[hit].sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _group_aware(**kwargs) -> AuditContext:
+    ctx = _with_group(_ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)))
+    ctx.model = SklearnAdapter(_GroupAware(fit_pipeline(make_binary_frame(3000, seed=11)), **kwargs))
+    ctx.features = FEATURES + ["group"]
+    return ctx
+
+
+def _fr_group_label_noise() -> AuditContext:
+    """35% of group B's test labels flipped: the model's error rate in B roughly doubles."""
+    ctx = _with_group(_ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)))
+    test = ctx.datasets["test"]
+    flip = (test["group"] == "B").to_numpy() & (np.random.default_rng(3).uniform(size=len(test)) < 0.35)
+    test.loc[flip, "y"] = 1 - test.loc[flip, "y"]
+    return ctx
+
+
+def _fr_small_group() -> AuditContext:
+    """A sensitive attribute with two groups, one of 12 test rows."""
+    ctx = _with_group(_ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)))
+    for frame in ctx.datasets.values():
+        frame["group"] = "A"
+    ctx.datasets["test"].loc[:11, "group"] = "B"
+    return ctx
+
+
+def _fr_proxy() -> AuditContext:
+    """'group' is 'noise' above 5, with 10% of rows swapped: the input 'noise' recovers it."""
+    ctx = _with_group(_ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)))
+    rng = np.random.default_rng(5)
+    for frame in ctx.datasets.values():
+        above = (frame["noise"] > 5).to_numpy() ^ (rng.uniform(size=len(frame)) < 0.1)
+        frame["group"] = np.where(above, "B", "A")
+    return ctx
+
+
+def _fr_sensitive_input() -> AuditContext:
+    """The model input 'colour' is declared sensitive."""
+    ctx = _with_group(_ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22)))
+    ctx.sensitive = ["colour"]
+    return ctx
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -435,6 +510,13 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "RB003": (_rb_no_imputation, {"fail"}),
     "RB004": (_rb_linear_probability, {"fail"}),
     "RB005": (_rb_unconstrained_boosting, {"fail"}),
+    "FR001": (_fr_group_label_noise, {"fail"}),
+    "FR002": (lambda: _group_aware(factor=0.2), {"fail"}),
+    "FR003": (_fr_small_group, {"warn"}),
+    "FR004": (lambda: _group_aware(power=4.0), {"fail"}),
+    "FR005": (_fr_proxy, {"fail"}),
+    "FR006": (_fr_sensitive_input, {"warn"}),
+    "FR007": (_fr_group_label_noise, {"fail"}),
     "OF001": (_noisy_tree, {"fail"}),
     "OF002": (_shifted_test_labels, {"fail"}),
     "OF003": (_noisy_tree, {"fail"}),
