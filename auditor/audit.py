@@ -35,6 +35,7 @@ def run_audit(
     today: dt.date | None = None,
     title: str | None = None,
     describe_scope: bool = True,
+    validate: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``)."""
     started = time.perf_counter()
@@ -54,6 +55,8 @@ def run_audit(
             f"policy features: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not among the model's inputs"
         )
     ctx.feature_domains = dict(policy.features)
+    if validate is not None:  # the caller's own input checks, before any check runs
+        validate(ctx)
     meta["inputs"]["policy"] = {
         "path": str(policy_path) if policy_path else None,
         "sha256": sha256_file(policy_path) if policy_path else None,
@@ -132,8 +135,16 @@ def run_compare(
     title = f"Comparison of {opts.model_name!r} with the baseline {baseline!r}" + (
         f" (and {', '.join(map(repr, others))})" if others else ""
     )
+    def metric_applies(ctx) -> None:
+        from auditor.checks.comparison import chosen_metric
+
+        try:
+            chosen_metric(ctx, metric)
+        except ValueError as exc:
+            raise AuditInputError(str(exc)) from None
+
     return run_audit(opts, policy_path=policy_path, overrides=ours + list(overrides or []), progress=progress,
-                     title=title, describe_scope=False)
+                     title=title, describe_scope=False, validate=metric_applies)
 
 
 OPTIONAL_INPUTS = {

@@ -1,9 +1,11 @@
 """One multiple-testing correction across the whole audit.
 
 Checks mark their p-values (``Metric(p, p_value=True)``); after every check has run the
-engine adjusts them all together with statsmodels' ``multipletests`` (Holm by default,
-Benjamini-Hochberg selectable with ``correction: fdr_bh`` in the policy), writes the
-adjusted value next to the raw one, and judges the adjusted value.
+engine adjusts together every p-value that decides a result (one with a threshold) with
+statsmodels' ``multipletests`` (Holm by default, Benjamini-Hochberg selectable with
+``correction: fdr_bh`` in the policy), writes the adjusted value next to the raw one, and
+judges the adjusted value. P-values that are only reported do not join the family: they
+would make the verdicts depend on which informational tests happened to run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def correct(results: list[CheckResult], *, method: Correction = "holm") -> dict[
         for r in results
         if r.status not in ("error", "skipped")
         for name, m in r.metrics.items()
-        if m.get("p_value") and m.get("value") is not None
+        if m.get("p_value") and m.get("value") is not None and m.get("threshold") is not None
     ]
     record: dict[str, object] = {"method": method, "tests": len(places)}
     if not places:

@@ -879,7 +879,7 @@ class IdLikeColumns(Check):
         the same one-feature tree as LK003, fitted on the column's percentile rank within
         its own dataset (so that a row number or an ordered ID carries its position).
         ``id_like_columns_with_signal`` counts the identifier-like columns whose score
-        reaches ``min_auc`` (0.6 ROC AUC, classification) or ``min_r2`` (0.05 R²,
+        reaches ``min_auc`` (0.75 ROC AUC, classification) or ``min_r2`` (0.05 R²,
         regression); any fails. ``id_like_columns`` counts them all (reported).
 
     Why it matters:
@@ -908,7 +908,7 @@ class IdLikeColumns(Check):
     params = {
         "unique_ratio": Param(default=0.95, kind="float", low=0.5, high=1.0, help="distinct values per row from which an integer or text column is identifier-like"),
         "monotonic_rho": Param(default=0.99, kind="float", low=0.5, high=1.0, help="|Spearman| with the row position from which a column is identifier-like"),
-        "min_auc": Param(default=0.6, kind="float", low=0.5, high=1.0, help="single-feature ROC AUC from which an identifier carries signal (classification)"),
+        "min_auc": Param(default=0.75, kind="float", low=0.5, high=1.0, help="single-feature ROC AUC from which an identifier carries signal (classification)"),
         "min_r2": Param(default=0.05, kind="float", low=0.0, high=1.0, help="single-feature R² from which an identifier carries signal (regression)"),
         "max_rows": Param(default=20_000, kind="int", low=100, high=10_000_000, help="training rows and test rows used, each"),
         "max_depth": Param(default=4, kind="int", low=1, high=20, help="depth of each single-feature tree"),
@@ -1150,6 +1150,22 @@ class GroupOverlap(Check):
 
 
 # -- LK006 ---------------------------------------------------------------------------
+_NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:[ T].*)?$"
+
+
+def _day_first(values: pd.Series) -> bool | None:
+    """For dates written as numbers with the year last (31/12/2024 or 12/31/2024): which part is
+    the day. False when they are not written that way; None when nothing tells the orders apart."""
+    parts = values.astype(str).str.extract(_NUMERIC_DATE).dropna().astype(int)
+    if parts.empty or len(parts) < 0.5 * len(values):
+        return False
+    if (parts[0] > 12).any():
+        return True
+    if (parts[1] > 12).any():
+        return False
+    return None
+
+
 def _parse_time(s: pd.Series, min_parsed: float) -> tuple[np.ndarray | None, str, str]:
     """A time column as float (seconds since the epoch for dates), its kind, and a reason when it fails."""
     present = s.notna().to_numpy()
@@ -1166,11 +1182,14 @@ def _parse_time(s: pd.Series, min_parsed: float) -> tuple[np.ndarray | None, str
     if np.isfinite(numbers[present]).all():
         return numbers, "number", ""
     x = None
+    dayfirst = _day_first(s[present])
+    if dayfirst is None:
+        return None, "", "its dates could be day-first or month-first (no day above 12 tells them apart); write them as YYYY-MM-DD"
     for fmt in (None, "mixed"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                parsed = pd.to_datetime(s, errors="coerce", utc=True, format=fmt)
+                parsed = pd.to_datetime(s, errors="coerce", utc=True, format=fmt, dayfirst=dayfirst)
             except (TypeError, ValueError, OverflowError):
                 continue
         x = _as_float(parsed)

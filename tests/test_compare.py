@@ -89,3 +89,8 @@ def test_refit_needs_train_and_classes_must_agree(capsys, models, tmp_path):
     sio.dump(fit_pipeline(frame), tmp_path / "other_labels.skops")
     code, _, err, _ = compare(capsys, models, str(tmp_path / "other_labels.skops"), "good.skops")
     assert code == 2 and "model 'other_labels' predicts classes ['no', 'yes'], the compared model ['0', '1']" in err
+
+
+def test_a_metric_that_does_not_fit_the_task_is_bad_input(capsys, models):
+    code, _, err, _ = compare(capsys, models, "good.skops", "good.skops", extra=["--metric", "rmse"])
+    assert code == 2 and "--metric rmse does not apply to a binary task" in err

@@ -387,6 +387,17 @@ def test_chronological_split_passes_and_small_lookahead_warns():
     assert value(findings, "lookahead_rate") == pytest.approx(0.005) and status == "warn"
 
 
+def test_day_first_dates_are_read_day_first_and_ambiguous_ones_skip():
+    frame = time_ordered()
+    frame["when"] = (START + pd.to_timedelta(np.arange(len(frame)) // 24 * 2, unit="D")).strftime("%d/%m/%Y")
+    findings, status = run(lk.TemporalLeakage, make_ctx(frame.iloc[:3000], frame.iloc[3000:]))
+    assert value(findings, "lookahead_rate") == 0 and status == "pass"
+    ambiguous = frame.copy()
+    ambiguous["when"] = "01/02/2024"
+    findings, status = run(lk.TemporalLeakage, make_ctx(ambiguous.iloc[:3000], ambiguous.iloc[3000:]))
+    assert status == "skipped" and "day-first or month-first" in findings.summary
+
+
 def test_time_as_text_numbers_and_current():
     frame = time_ordered()
     frame["when"] = frame["when"].dt.strftime("%Y-%m-%dT%H:%M:%S")
