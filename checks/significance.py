@@ -198,7 +198,10 @@ class BetterThanBaseline(Check):
         rows. The judged metric is the one-sided p-value ``p_value`` that the model is no
         better, corrected with the audit's other p-values (Holm by default): fail above 0.05.
 
-        Classification, ``test: balanced_accuracy`` (the default): is the model's balanced
+        Classification, ``test: auto`` (the default) judges ``roc_auc`` for a binary model
+        with probabilities (the one-sided Mann-Whitney U test of its ROC AUC against 0.5,
+        threshold-free, so a useful ranking model on rare positives is not failed for never
+        crossing 0.5) and ``balanced_accuracy`` otherwise. ``test: balanced_accuracy``: is the model's balanced
         accuracy above what predictions independent of the labels reach? That is 1/k for k
         classes: the balanced accuracy of the majority-class baseline, and the expected one
         of the "stratified" baseline (random classes in the training proportions). The test
@@ -246,8 +249,8 @@ class BetterThanBaseline(Check):
     severity = "high"
     needs = frozenset({"train", "test", "predictions"})
     params = {
-        "test": Param(default="balanced_accuracy", kind="str", help="judged test for classification",
-                      choices=("balanced_accuracy", "accuracy", "both")),
+        "test": Param(default="auto", kind="str", help="judged test for classification (auto: roc_auc for a binary model with probabilities, else balanced_accuracy)",
+                      choices=("auto", "roc_auc", "balanced_accuracy", "accuracy", "both")),
         "n_permutations": Param(default=9999, kind="int", help="permutations (multiclass and regression tests)", low=99, high=1_000_000),
         "permutation_rows": Param(default=5000, kind="int", help="test rows in the regression permutation test at most (a seeded sample above)", low=20),
         "n_resamples": Param(default=200, kind="int", help="bootstrap resamples for the improvement's interval", low=50, high=10000),
@@ -310,18 +313,33 @@ class BetterThanBaseline(Check):
 
         p_ba, ba_method = chance_p_value(out.y, out.pred, k=k, n_permutations=params["n_permutations"], random_state=seed)
         p_mc, table = mcnemar_one_sided(out.pred == out.y, baseline == out.y)
-        judged = {"balanced_accuracy": p_ba, "accuracy": p_mc, "both": max(p_ba, p_mc)}[params["test"]]
+        # A ranking model on rare positives can beat chance without ever crossing the 0.5 cut-off:
+        # with probabilities, the threshold-free test of its ROC AUC against 0.5 decides.
+        p_auc = None
+        if ctx.task == "binary" and out.scores is not None:
+            from scipy.stats import mannwhitneyu
+
+            positive = out.y == out.positive
+            p_auc = float(mannwhitneyu(out.scores[positive], out.scores[~positive], alternative="greater").pvalue)
+        test = params["test"]
+        if test == "auto":
+            test = "roc_auc" if p_auc is not None else "balanced_accuracy"
+        if test == "roc_auc" and p_auc is None:
+            raise ValueError("test: roc_auc needs a binary model with probabilities; choose balanced_accuracy or accuracy")
+        judged = {"roc_auc": p_auc, "balanced_accuracy": p_ba, "accuracy": p_mc, "both": max(p_ba, p_mc)}[test]
         judged_text = {
+            "roc_auc": "ROC AUC no better than 0.5 (Mann-Whitney U, one-sided)",
             "balanced_accuracy": f"balanced accuracy no better than chance ({ba_method})",
             "accuracy": "accuracy no better than the majority-class baseline (McNemar, one-sided)",
             "both": "the larger of the balanced-accuracy and McNemar p-values (the model must win both)",
-        }[params["test"]]
+        }[test]
         imp, low, high = self._improvement(out, baseline, params, seed)
         interval = f" ({params['confidence']:.0%} CI {low:.3f} to {high:.3f})" if low is not None else ""
         metrics = {
             "p_value": Metric(judged, description=f"one-sided p-value: {judged_text}", p_value=True),
             "improvement": Metric(imp, low, high, description="balanced accuracy of the model minus the majority-class baseline's, same rows"),
             "balanced_accuracy_p": Metric(p_ba, description=f"uncorrected one-sided p, balanced accuracy vs chance ({ba_method})"),
+            **({"roc_auc_p": Metric(p_auc, description="uncorrected one-sided p, ROC AUC vs 0.5 (Mann-Whitney U)")} if p_auc is not None else {}),
             "mcnemar_p": Metric(p_mc, description="uncorrected one-sided McNemar p, accuracy vs the majority-class baseline"),
             "model_balanced_accuracy": Metric(ba_m, description="balanced accuracy of the model"),
             "baseline_balanced_accuracy": Metric(ba_b, description="balanced accuracy of the majority-class baseline"),

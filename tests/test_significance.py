@@ -376,3 +376,21 @@ def test_adequacy_through_the_runner_needs_only_test():
     assert result.status == "inconclusive" and result.metrics["smallest_class_rows"]["status"] == "warn"
     assert result.metrics["ci_width"]["status"] == "fail"
     json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_ranking_model_on_rare_positives_passes_on_its_auc():
+    """3% positives, informative scores that never reach 0.5: balanced accuracy is 0.5, the AUC is not."""
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(8)
+    y = (rng.uniform(size=4000) < 0.03).astype(int)
+    scores = np.clip(0.05 + 0.15 * y + rng.normal(0, 0.06, size=y.size), 0, 0.45)
+    pred = np.zeros_like(y)
+    ctx = predictions_ctx(y, pred, scores=scores)
+    findings, status = run(st.BetterThanBaseline, ctx)
+    expected = mannwhitneyu(scores[y == 1], scores[y == 0], alternative="greater").pvalue
+    assert findings.metrics["p_value"].value == pytest.approx(expected)
+    assert findings.metrics["model_balanced_accuracy"].value == 0.5
+    assert status == "pass"
+    findings, status = run(st.BetterThanBaseline, ctx, test="balanced_accuracy")
+    assert status == "fail"
