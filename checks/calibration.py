@@ -93,7 +93,7 @@ class ExpectedCalibrationError(Check):
         predicted probability|, with a bootstrap interval over rows: warn above 0.05,
         fail above 0.10; when the interval contains 0.10 the data cannot decide and the
         result is inconclusive. ECE is biased upwards on few rows (noise alone leaves gaps
-        in every bin), which the interval makes visible.
+        in every bin): below ``min_rows`` test rows (300) the result is inconclusive.
 
         Reported: the ECE under the other binning, the largest gap in a bin with at least
         ``min_bin_rows`` rows, the Brier score (scikit-learn's brier_score_loss; for
@@ -136,6 +136,7 @@ class ExpectedCalibrationError(Check):
         "n_resamples": Param(default=200, kind="int", help="bootstrap resamples for the ECE's interval", low=50, high=10000),
         "confidence": Param(default=0.95, kind="float", help="confidence level of the interval", low=0.5, high=0.999),
         "max_rows": Param(default=50000, kind="int", help="test rows used at most (a seeded sample above)", low=100),
+        "min_rows": Param(default=300, kind="int", help="test rows below which the ECE's upward bias decides more than the model: inconclusive", low=10),
     }
     thresholds = {
         "ece": Threshold(direction="above", warn=0.05, fail=0.10, low=0, high=1,
@@ -160,6 +161,11 @@ class ExpectedCalibrationError(Check):
         if len(out) >= MIN_ROWS and len(np.unique(out.y)) < 2:  # the shared wording names other metrics
             problem = (f"the {len(out)} test rows hold a single class: every observed frequency is 0 or 1, so "
                        "calibration cannot be told apart from the base rate")
+        if not problem and len(out) < params["min_rows"]:
+            # The binned ECE is biased upwards on few rows: a perfectly calibrated model on 40 rows
+            # reads about 0.1. Below min_rows the data cannot decide.
+            problem = (f"only {len(out)} test rows with probabilities; the calibration error is biased upwards below "
+                       f"{params['min_rows']} rows, so a calibrated model could not be told from a miscalibrated one")
         if problem:
             return Findings(status="inconclusive", summary=f"Inconclusive: {problem}.", sample=sample)
         scores = np.asarray(out.scores, dtype=float)

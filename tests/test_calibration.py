@@ -179,10 +179,15 @@ def test_multiclass_uses_top_label_confidence():
 
 
 def test_small_test_set_straddling_the_fail_level_is_inconclusive():
-    findings, status = run(binary_ctx(n_test=200))
+    findings, status = run(binary_ctx(n_test=200), min_rows=100)
     m = findings.metrics["ece"]
     assert m.ci_low < 0.10 < m.ci_high
     assert status == "inconclusive"
+
+
+def test_too_few_rows_for_the_ece_are_inconclusive_with_the_reason():
+    findings, status = run(binary_ctx(n_test=200))
+    assert status == "inconclusive" and "biased upwards below 300 rows" in findings.summary
 
 
 def test_quantile_binning_is_reported_and_selectable():
@@ -204,7 +209,7 @@ def test_one_class_and_tiny_test_sets_are_inconclusive():
 
 def test_scores_outside_zero_one_are_inconclusive():
     rng = np.random.default_rng(0)
-    findings, status = run(scores_ctx(rng.integers(0, 2, 100), rng.normal(size=100)))
+    findings, status = run(scores_ctx(rng.integers(0, 2, 400), rng.normal(size=400)))
     assert status == "inconclusive" and "probabilities lie in [0, 1]" in findings.summary
 
 
