@@ -170,6 +170,14 @@ class AuditContext:
     def rng(self, check_id: str) -> np.random.Generator:
         return np.random.default_rng(self.seed_for(check_id))
 
+    def labelled_sample(self, role: str, n: int, *, check_id: str) -> tuple[pd.DataFrame, pd.Series, dict[str, Any]]:
+        """Inputs and labels of a seeded sample of at most ``n`` rows, unlabelled rows dropped
+        (what a check needs to refit a model), with the record for ``sample``."""
+        idx, record = self.sample_index(role, n, check_id=check_id)
+        y = self.y(role).iloc[idx]
+        labelled = ~y.isna().to_numpy()
+        return self.X(role).iloc[idx][labelled], y[labelled], record
+
     def sample_index(self, role: str, n: int, *, check_id: str) -> tuple[np.ndarray, dict[str, Any]]:
         """Positions of a seeded sample of at most ``n`` rows, and the record for ``sample``."""
         total = len(self.datasets[role])

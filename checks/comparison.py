@@ -344,10 +344,7 @@ class RefitTests(Check):
             return Findings(status="skipped", summary=f"Skipped: cannot refit {', '.join(map(repr, not_refittable))}.")
         metric = chosen_metric(ctx, params["metric"])
         seed = ctx.seed_for(self.id)
-        idx, sample = ctx.sample_index("train", params["max_rows"], check_id=self.id)
-        y = ctx.y("train").iloc[idx]
-        keep = ~y.isna().to_numpy()
-        X, y = ctx.X("train").iloc[idx][keep], y[keep]
+        X, y, sample = ctx.labelled_sample("train", params["max_rows"], check_id=self.id)
         baseline = ctx.for_model(baseline_name(ctx)).model.unfitted_clone()
         best: dict[str, float] = {}
         rows = []

@@ -218,10 +218,7 @@ class CrossValidationStability(Check):
         from sklearn.model_selection import cross_val_score
 
         seed = ctx.seed_for(self.id)
-        idx, sample = ctx.sample_index("train", params["max_rows"], check_id=self.id)
-        y = ctx.y("train").iloc[idx]
-        labelled = ~y.isna().to_numpy()
-        X, y = ctx.X("train").iloc[idx][labelled], y[labelled]
+        X, y, sample = ctx.labelled_sample("train", params["max_rows"], check_id=self.id)
         primary = primary_metric(ctx.task)
         if ctx.is_classification and y.value_counts().min() < params["folds"]:
             return Findings(
@@ -326,10 +323,7 @@ class LearningCurve(Check):
         from sklearn.model_selection import learning_curve
 
         seed = ctx.seed_for(self.id)
-        idx, sample = ctx.sample_index("train", params["max_rows"], check_id=self.id)
-        y = ctx.y("train").iloc[idx]
-        labelled = ~y.isna().to_numpy()
-        X, y = ctx.X("train").iloc[idx][labelled], y[labelled]
+        X, y, sample = ctx.labelled_sample("train", params["max_rows"], check_id=self.id)
         primary = primary_metric(ctx.task)
         sizes, train_scores, val_scores = learning_curve(
             ctx.model.unfitted_clone(), X, y, train_sizes=np.linspace(0.1, 1.0, params["sizes"]),
