@@ -123,6 +123,11 @@ def _numeric_sentinel(s: pd.Series) -> tuple[Any, int] | None:
     return (int(top), count) if count >= 2 else None
 
 
+def _declared_columns(ctx: "AuditContext") -> set[str]:
+    """The id, group and time columns the user declared."""
+    return {c for c in (ctx.id_column, ctx.group_column, ctx.time_column) if c}
+
+
 def _is_text_like(s: pd.Series) -> bool:
     """Whether a column can hold text values (string, object or categorical dtype)."""
     dtype = s.dtype
@@ -1269,7 +1274,9 @@ class UnseenCategories(Check):
         if (skipped := _empty_train(ctx)) is not None:
             return skipped
         train = ctx.frame("train")
-        cats = [c for c in _columns(ctx, "train", target=False) if _is_categorical(train[c])]
+        # Declared id, group and time columns take new values by design: not categories.
+        cats = [c for c in _columns(ctx, "train", target=False)
+                if c not in _declared_columns(ctx) and _is_categorical(train[c])]
         others = _roles(ctx, OTHER_ROLES)
         rows = []
         worst = (0.0, None, None)
@@ -1391,7 +1398,7 @@ class HighCardinality(Check):
         max_levels, max_ratio, min_levels = int(params["max_levels"]), float(params["max_unique_ratio"]), int(params["min_levels"])
         cats = [
             c for c in _columns(ctx, "train", target=False)
-            if c != ctx.id_column and _is_categorical(frame[c])
+            if c not in _declared_columns(ctx) and _is_categorical(frame[c])
         ]
         rows = []
         max_seen = 0

@@ -640,3 +640,16 @@ def test_ordinary_maxima_are_not_sentinels():
     train["count"] = 999  # constant: no gap to the other values
     findings, _ = run(dq.MissingValues, make_ctx(train, train.copy()))
     assert value(findings, "max_sentinel_rate") == 0
+
+
+def test_declared_time_and_group_columns_are_not_profiled_as_categories():
+    train, test = make_frame(seed=0), make_frame(seed=1)
+    train["when"] = pd.date_range("2024-01-01", periods=N, freq="h").strftime("%Y-%m-%d %H:%M")
+    test["when"] = pd.date_range("2025-01-01", periods=N, freq="h").strftime("%Y-%m-%d %H:%M")
+    train["who"] = [f"c{i}" for i in range(N)]
+    test["who"] = [f"c{i + N}" for i in range(N)]
+    ctx = make_ctx(train, test, time_column="when", group_column="who")
+    assert run(dq.UnseenCategories, ctx)[1] == "pass"
+    assert run(dq.HighCardinality, ctx)[1] == "pass"
+    ctx.time_column = ctx.group_column = None
+    assert run(dq.UnseenCategories, ctx)[1] == "fail"
