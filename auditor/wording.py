@@ -19,3 +19,14 @@ def share(rate: float) -> str:
     if abs(pct) >= 0.1:
         return f"{pct:.2f}%"
     return f"{pct:.2g}%"
+
+
+METRIC_LABELS = {
+    "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "f1": "F1", "roc_auc": "ROC AUC",
+    "log_loss": "log loss", "rmse": "RMSE", "mae": "MAE", "r2": "R²",
+}
+
+
+def metric_label(name: str) -> str:
+    """A metric's name as a reader writes it: ``roc_auc`` -> "ROC AUC", ``r2`` -> "R²"."""
+    return METRIC_LABELS.get(name, name.replace("_", " "))

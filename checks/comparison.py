@@ -169,9 +169,9 @@ class NonInferiority(Check):
             return Findings(status="inconclusive", summary="Inconclusive: no interval could be computed for the improvement.")
         return Findings(
             summary=(
-                f"On {len(base):,} test rows, {metric.replace('_', ' ')} of {wording.count(len(rows), 'candidate')} vs the "
-                f"baseline {base_name!r}: the weakest, {worst[0]!r}, improves it by {worst[2]:+.4f} with a "
-                f"{params['confidence']:.0%} interval reaching down to {worst[1]:+.4f}."
+                f"On {len(base):,} test rows, {wording.metric_label(metric)} of {wording.count(len(rows), 'candidate')} vs the "
+                f"baseline {base_name!r}: " + ("the weakest, " if len(rows) > 1 else "") + f"{worst[0]!r} changes it by "
+                f"{worst[2]:+.4f} (positive is better), with a {params['confidence']:.0%} interval reaching down to {worst[1]:+.4f}."
             ),
             metrics={
                 "improvement_lower_bound": Metric(worst[1], description=f"lowest interval end of candidate minus baseline ({metric})"),
@@ -184,7 +184,7 @@ class NonInferiority(Check):
                 note="Improvement = candidate minus baseline, sign turned so that positive is better.",
             )],
             figures=[interval_chart(
-                "Improvement over the baseline", chart, xlabel=f"improvement in {metric.replace('_', ' ')}",
+                "Improvement over the baseline", chart, xlabel=f"improvement in {wording.metric_label(metric)}",
                 caption=f"Dots: estimates; bars: {params['confidence']:.0%} intervals. Non-inferior when the bar stays right of the dashed line.",
                 reference=margin_line(ctx, self.id), reference_label="minus the margin",
             )],
@@ -277,7 +277,7 @@ class PairedTests(Check):
         return Findings(
             summary=(
                 f"Ran {wording.count(len(rows), 'paired test')} of {wording.count(len(candidate_names(ctx)), 'candidate')} against the "
-                f"baseline {baseline_name(ctx)!r} on the same test rows; the smallest one-sided p-value for 'worse' is "
+                f"baseline {baseline_name(ctx)!r} on the same test rows; the strongest evidence that a candidate is worse is p = "
                 f"{lowest:.3g} before correction." if lowest is not None else "No paired test applied."
             ),
             metrics=metrics,
@@ -362,7 +362,7 @@ class RefitTests(Check):
         return Findings(
             summary=(
                 f"Refitted the baseline and {wording.count(len(candidate_names(ctx)), 'candidate')} on resampled splits of "
-                f"{len(y):,} training rows ({metric.replace('_', ' ')}); the smallest one-sided p-value for 'worse' is "
+                f"{len(y):,} training rows ({wording.metric_label(metric)}); the strongest evidence that a candidate is worse is p = "
                 f"{min(best.values()):.3g} before correction." if best else "No refit test could be computed."
             ),
             metrics={
@@ -453,7 +453,7 @@ class ModelRanking(Check):
         return Findings(
             summary=(
                 f"Ranked {wording.count(len(names), 'model')} on {len(scores)} chunks of the test rows by "
-                f"{metric.replace('_', ' ')}: Friedman p = {result['p_value']:.3g}; "
+                f"{wording.metric_label(metric)}: Friedman p = {result['p_value']:.3g}; "
                 f"{wording.count(len(worse), 'candidate ranks', 'candidates rank')} significantly below the baseline "
                 f"(critical difference {result['critical_difference']:.2f})."
             ),

@@ -137,16 +137,16 @@ class TrainTestGap(Check):
             diff = tr - te if spec.higher_is_better else te - tr
             rows.append([spec.name, tr, te, diff, "higher" if spec.higher_is_better else "lower"])
             if spec.name not in ("log_loss", "rmse", "mae"):
-                chart.append((spec.name.replace("_", " "), tr, te))
+                chart.append((wording.metric_label(spec.name), tr, te))
         metrics = {
-            "gap": Metric(gap, low, high, description=f"train minus test {primary.replace('_', ' ')}"),
-            f"train_{primary}": Metric(train.score(primary), description=f"{primary.replace('_', ' ')} on the training rows"),
-            f"test_{primary}": Metric(test.score(primary), description=f"{primary.replace('_', ' ')} on the test rows"),
+            "gap": Metric(gap, low, high, description=f"train minus test {wording.metric_label(primary)}"),
+            f"train_{primary}": Metric(train.score(primary), description=f"{wording.metric_label(primary)} on the training rows"),
+            f"test_{primary}": Metric(test.score(primary), description=f"{wording.metric_label(primary)} on the test rows"),
         }
         interval = f" ({params['confidence']:.0%} interval {low:.3f} to {high:.3f})" if low is not None else ""
         return Findings(
             summary=(
-                f"The model's {primary.replace('_', ' ')} is {metrics[f'train_{primary}'].value:.3f} on {len(train)} "
+                f"The model's {wording.metric_label(primary)} is {metrics[f'train_{primary}'].value:.3f} on {len(train)} "
                 f"training rows and {metrics[f'test_{primary}'].value:.3f} on {len(test)} test rows: a gap of {gap:.3f}{interval}."
             ),
             metrics=metrics,
@@ -236,7 +236,7 @@ class CrossValidationStability(Check):
         test_score = test_out.score(primary)
         mean, std = float(np.mean(scores)), float(np.std(scores, ddof=1))
         diff = abs(test_score - mean)
-        name = primary.replace("_", " ")
+        name = wording.metric_label(primary)
         return Findings(
             summary=(
                 f"{params['folds']}-fold cross-validation on {len(y)} training rows gives {name} {mean:.3f} "
@@ -339,13 +339,13 @@ class LearningCurve(Check):
             ax.plot(sizes, mean, "o-", color=colour, label=name, markersize=4)
             ax.fill_between(sizes, mean - sd, mean + sd, color=colour, alpha=0.15, linewidth=0)
         ax.set_xlabel("training rows")
-        ax.set_ylabel(label(primary.replace("_", " ")))
+        ax.set_ylabel(label(wording.metric_label(primary)))
         ax.legend(loc="lower right")
         ax.grid(color="#dddddd", linewidth=0.6)
         return Findings(
             summary=(
                 f"From {sizes[0]} to {sizes[-1]} training rows the train-validation gap in "
-                f"{primary.replace('_', ' ')} goes from {gaps[0]:.3f} to {gaps[-1]:.3f}; the validation score "
+                f"{wording.metric_label(primary)} goes from {gaps[0]:.3f} to {gaps[-1]:.3f}; the validation score "
                 f"goes from {va[0]:.3f} to {va[-1]:.3f}. The largest size is "
                 f"{sizes[-1] / max(len(ctx.frame('train')), 1):.0%} of the {len(ctx.frame('train')):,} training rows."
             ),

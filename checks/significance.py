@@ -96,7 +96,7 @@ class MetricIntervals(Check):
         m = metrics[head]
         interval = f" ({params['confidence']:.0%} CI {m.ci_low:.3f} to {m.ci_high:.3f})" if m.ci_low is not None else ""
         return Findings(
-            summary=f"On {len(out)} test rows the model's {head.replace('_', ' ')} is {m.value:.3f}{interval}.",
+            summary=f"On {len(out)} test rows the model's {wording.metric_label(head)} is {m.value:.3f}{interval}.",
             metrics=metrics,
             evidence=[Evidence(
                 title="Test metrics",
