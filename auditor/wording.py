@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+#: How missing values read in an evidence cell.
+MISSING_LABEL = "<missing>"
+#: Evidence cells stay short: renderers show whole tables.
+MAX_TEXT = 40
+
+
+def shorten(value: Any, limit: int = MAX_TEXT) -> str:
+    """``str(value)`` cut to ``limit`` characters, with an ellipsis when cut."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cell(value: Any, limit: int = MAX_TEXT) -> str:
+    """A data value as a short string for an evidence cell; missing values read ``<missing>``."""
+    import math
+
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return MISSING_LABEL
+    return shorten(value, limit)
+
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """``count(1, "column")`` -> "1 column"; ``count(3, "column")`` -> "3 columns"."""

@@ -20,10 +20,12 @@ import pandas as pd
 from pandas.api import types as ptypes
 from scipy.stats import contingency, median_abs_deviation
 
+from auditor import wording
 from auditor.check import Check, Param, Threshold
+from auditor.columns import is_numeric as _is_numeric
 from auditor.figures import bar_chart
 from auditor.results import Evidence, Findings, Metric
-from auditor import wording
+from auditor.wording import cell as _text
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -168,15 +170,6 @@ def _is_categorical(s: pd.Series) -> bool:
     return False
 
 
-def _is_numeric(s: pd.Series) -> bool:
-    dtype = s.dtype
-    return (
-        not isinstance(dtype, pd.CategoricalDtype)
-        and ptypes.is_numeric_dtype(dtype)
-        and not ptypes.is_bool_dtype(dtype)
-    )
-
-
 def _counts(s: pd.Series) -> pd.Series:
     """Non-missing value counts, observed values only, index as plain objects."""
     vc = s.value_counts(dropna=True, sort=True)
@@ -203,14 +196,6 @@ def _placeholder_counts(s: pd.Series, placeholders: set[str]) -> dict[str, int]:
         return {}
     found = pd.Series(vc.to_numpy()[mask], index=tokens.to_numpy()[mask]).groupby(level=0).sum()
     return {str(k): int(v) for k, v in found.items()}
-
-
-def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    """A value as a short string for an evidence cell."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return MISSING_LABEL
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _quote(value: Any) -> str:

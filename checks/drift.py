@@ -35,6 +35,7 @@ from auditor.context import combine_samples
 from auditor.evaluation import evaluation_problem, model_outputs, primary_metric
 from auditor.figures import bar_chart, interval_chart, label, new_figure, to_svg
 from auditor.results import Evidence, Figure, Findings, Metric
+from auditor.wording import shorten as _text
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -89,11 +90,6 @@ def _roles_problem(ctx: "AuditContext", reference: str) -> str | None:
     if len(ctx.frame("current")) == 0:
         return "the current data has no rows."
     return None
-
-
-def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sig(value: float | None, digits: int = 4) -> float | None:

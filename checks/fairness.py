@@ -35,16 +35,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.checks.calibration import expected_calibration_error
+from auditor.columns import is_numeric as _is_numeric
 from auditor.evaluation import MIN_ROWS, model_outputs
 from auditor.figures import interval_chart
 from auditor.results import Evidence, Findings, Metric
 from auditor.slicing import MISSING_LEVEL, column_levels, find_weak_slices
 from auditor.stats import bootstrap_ci
+from auditor.wording import shorten as _text
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -93,11 +94,6 @@ def _fairlearn_metrics():
 
 
 # -- small helpers -------------------------------------------------------------------------
-def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _num(value: Any) -> float | None:
     if value is None:
         return None
@@ -119,11 +115,6 @@ def _skip(reason: str) -> Findings:
 
 def _missing_sensitive(ctx: AuditContext, role: str) -> list[str]:
     return [c for c in ctx.sensitive if c not in ctx.frame(role).columns]
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    dtype = s.dtype
-    return not isinstance(dtype, pd.CategoricalDtype) and ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
 
 
 def _agree(name: str, ours: float | None, theirs: float | None, library: str) -> None:

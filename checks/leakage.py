@@ -29,10 +29,12 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from auditor import wording
 from auditor.check import Check, Param, Threshold
+from auditor.columns import is_numeric as _is_numeric
 from auditor.context import combine_samples
 from auditor.figures import bar_chart
 from auditor.results import Evidence, Findings, Metric
 from auditor.stats import bootstrap_ci, encode_labels
+from auditor.wording import cell as _text
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -56,14 +58,6 @@ IQR_TO_SD = 1.349
 
 
 # -- shared helpers ------------------------------------------------------------------
-def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    """A value as a short string for an evidence cell."""
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return MISSING_LABEL
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _rate(value: float) -> float:
     return round(float(value), 6)
 
@@ -97,11 +91,6 @@ def _common_features(ctx: "AuditContext", *roles: str) -> list[str]:
     """The model's input columns present in every given role, in model order."""
     present = [set(ctx.frame(r).columns) for r in roles]
     return [c for c in ctx.features if all(c in p for p in present)]
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    dtype = s.dtype
-    return not isinstance(dtype, pd.CategoricalDtype) and ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
 
 
 def _is_datetime(s: pd.Series) -> bool:

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
-from auditor.evaluation import Outputs, evaluation_problem, model_outputs, primary_metric
+from auditor.evaluation import (
+    Outputs,
+    evaluation_problem,
+    model_outputs,
+    primary_metric,
+)
 from auditor.figures import label, new_figure, paired_dot_chart, to_svg
-from auditor import wording
 from auditor.results import Evidence, Findings, Metric
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,8 +32,8 @@ SCORING = {"balanced_accuracy": "balanced_accuracy", "r2": "r2"}
 
 def _bootstrap_gap(train: Outputs, test: Outputs, metric: str, *, n_resamples: int, confidence: float, seed: int):
     """Train-minus-test score gap with an interval from resampling both sets independently."""
-    from scipy import stats
     import sklearn
+    from scipy import stats
 
     fn = train.scorer(metric)
     spec = next(s for s in train.specs() if s.name == metric)

@@ -36,6 +36,7 @@ from scipy import stats
 from auditor import wording
 from auditor.adapters import ModelCallError
 from auditor.check import Check, Param, Threshold
+from auditor.columns import is_numeric as _is_numeric
 from auditor.evaluation import MIN_ROWS, primary_metric
 from auditor.figures import label, new_figure, to_svg
 from auditor.results import Evidence, Findings, Metric
@@ -58,11 +59,6 @@ SUM_TOLERANCE = 1e-4
 # -- shared helpers ------------------------------------------------------------------
 def _skip(reason: str, sample: dict[str, Any] | None = None) -> Findings:
     return Findings(summary=f"Skipped: {reason}", status="skipped", sample=sample)
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    dtype = s.dtype
-    return not isinstance(dtype, pd.CategoricalDtype) and ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
 
 
 def _is_categorical(s: pd.Series) -> bool:

@@ -15,9 +15,9 @@ from typing import Any
 
 from auditor.render import (
     area_label,
+    blocking_ids,
     checks_by_area,
     format_number,
-    blocking_ids,
     is_percent_name,
     is_waived,
     waiver_text,

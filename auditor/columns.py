@@ -1,0 +1,12 @@
+"""What kind of column a check is looking at, decided one way for every check."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.api import types as ptypes
+
+
+def is_numeric(s: pd.Series) -> bool:
+    """Numbers a check can do arithmetic on: not booleans, not categoricals with numeric levels."""
+    dtype = s.dtype
+    return not isinstance(dtype, pd.CategoricalDtype) and ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
