@@ -472,6 +472,15 @@ def _fr_sensitive_input() -> AuditContext:
     return ctx
 
 
+def _rb_weak_region() -> AuditContext:
+    """35% of the test labels flipped where colour is red: the model errs there far beyond its own confidence."""
+    ctx = _ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22))
+    test = ctx.datasets["test"]
+    flip = (test["colour"] == "red").to_numpy() & (np.random.default_rng(4).uniform(size=len(test)) < 0.35)
+    test.loc[flip, "y"] = 1 - test.loc[flip, "y"]
+    return ctx
+
+
 PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "DQ001": (_missing, {"fail"}),
     "DQ002": (_duplicates, {"fail"}),
@@ -510,6 +519,7 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "RB003": (_rb_no_imputation, {"fail"}),
     "RB004": (_rb_linear_probability, {"fail"}),
     "RB005": (_rb_unconstrained_boosting, {"fail"}),
+    "RB006": (_rb_weak_region, {"fail"}),
     "FR001": (_fr_group_label_noise, {"fail"}),
     "FR002": (lambda: _group_aware(factor=0.2), {"fail"}),
     "FR003": (_fr_small_group, {"warn"}),

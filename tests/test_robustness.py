@@ -526,3 +526,16 @@ def test_same_seed_same_findings_and_another_seed_another_sample():
         assert dataclasses.asdict(first[0]) == dataclasses.asdict(again[0]) and first[1] == again[1], cls.id
         other = run(cls, fresh(1), max_rows=500)[0]
         assert other.sample["seed"] != first[0].sample["seed"]
+
+
+def test_weak_input_segments_find_a_planted_region_and_stay_quiet_on_clean_data():
+    from auditor.checks.robustness import WeakSegments
+    from tests.planted import _ctx, _rb_weak_region
+
+    params = {k: p.default for k, p in WeakSegments.params.items()}
+    findings = WeakSegments().run(_rb_weak_region(), params)
+    assert findings.metrics["weak_slices"].value >= 1
+    assert "colour = red" in findings.evidence[0].rows[0][0]
+    for seed in range(3):  # the decision-boundary band of a calibrated model is not called weak
+        clean = _ctx(make_binary_frame(3000, seed=100 + seed), make_binary_frame(3000, seed=200 + seed))
+        assert WeakSegments().run(clean, params).metrics["weak_slices"].value == 0
