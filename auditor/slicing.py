@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from auditor.check import Param
+
 MISSING_LEVEL = "<missing>"
 OTHER_LEVEL = "<other levels>"
 MAX_LABEL = 40
@@ -332,3 +334,15 @@ def find_weak_slices(
     records.sort(key=lambda r: (r["q_value"], r["p_value"], -r["size"], r["description"]))
     return SliceSearch(records=records, rows=n, overall=float(err.mean()), error_type=error_type,
                        candidates=n_candidates, searched=len(chosen), alpha=alpha, reference=reference, columns=columns)
+
+
+#: The parameters of a slice search, shared by every check that runs one (FR007, RB006).
+SEARCH_PARAMS = {
+    "max_order": Param(default=2, kind="int", low=1, high=2, help="columns per slice"),
+    "bins": Param(default=5, kind="int", low=2, high=20, help="quantile bins per numeric column"),
+    "max_levels": Param(default=20, kind="int", low=2, high=1000, help="most frequent values kept per categorical column"),
+    "min_size": Param(default=50, kind="int", low=5, high=1_000_000, help="rows a slice needs to be tested"),
+    "alpha": Param(default=0.05, kind="float", low=0.0001, high=0.5, help="false discovery rate over the slices searched"),
+    "max_slices": Param(default=2000, kind="int", low=10, high=1_000_000, help="slices searched at most"),
+    "max_rows": Param(default=20_000, kind="int", low=100, help="test rows used at most (a seeded sample above)"),
+}

@@ -43,7 +43,7 @@ from auditor.columns import is_numeric as _is_numeric
 from auditor.evaluation import MIN_ROWS, model_outputs
 from auditor.figures import interval_chart
 from auditor.results import Evidence, Findings, Metric
-from auditor.slicing import MISSING_LEVEL, column_levels, find_weak_slices
+from auditor.slicing import MISSING_LEVEL, SEARCH_PARAMS, column_levels, find_weak_slices
 from auditor.stats import bootstrap_ci
 from auditor.wording import shorten as _text
 
@@ -1758,15 +1758,9 @@ class WeakSegments(Check):
     severity = "medium"
     needs = frozenset({"test", "predictions", "sensitive"})
     params = {
-        "max_order": Param(default=2, kind="int", low=1, high=2, help="columns per slice"),
-        "bins": Param(default=5, kind="int", low=2, high=20, help="quantile bins per numeric column"),
-        "max_levels": Param(default=20, kind="int", low=2, high=1000, help="most frequent values kept per categorical column"),
-        "min_size": Param(default=50, kind="int", low=5, high=1_000_000, help="rows a slice needs to be tested"),
-        "alpha": Param(default=0.05, kind="float", low=0.0001, high=0.5, help="false discovery rate over the slices searched"),
+        **SEARCH_PARAMS,
         "reference": Param(default="parents", kind="str", choices=("parents", "overall"),
                            help="a two-column slice against its parents and all rows, or all rows only"),
-        "max_slices": Param(default=2000, kind="int", low=10, high=1_000_000, help="slices searched at most"),
-        "max_rows": Param(default=20_000, kind="int", low=100, help="test rows used at most (a seeded sample above)"),
     }
     thresholds = {
         "weak_slices": Threshold(direction="above", fail=0, low=0,

@@ -40,6 +40,7 @@ from auditor.columns import is_numeric as _is_numeric
 from auditor.evaluation import MIN_ROWS, primary_metric
 from auditor.figures import label, new_figure, to_svg
 from auditor.results import Evidence, Findings, Metric
+from auditor.slicing import SEARCH_PARAMS, find_weak_slices
 from auditor.stats import encode_labels, metric_function
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1300,15 +1301,7 @@ class WeakSegments(Check):
     severity = "medium"
     needs = frozenset({"test", "predictions", "probabilities"})
     tasks = frozenset({"binary", "multiclass"})
-    params = {
-        "max_order": Param(default=2, kind="int", low=1, high=2, help="columns per slice"),
-        "bins": Param(default=5, kind="int", low=2, high=20, help="quantile bins per numeric column"),
-        "max_levels": Param(default=20, kind="int", low=2, high=1000, help="most frequent values kept per categorical column"),
-        "min_size": Param(default=50, kind="int", low=5, high=1_000_000, help="rows a slice needs to be tested"),
-        "alpha": Param(default=0.05, kind="float", low=0.0001, high=0.5, help="false discovery rate over the slices searched"),
-        "max_slices": Param(default=2000, kind="int", low=10, high=1_000_000, help="slices searched at most"),
-        "max_rows": Param(default=20_000, kind="int", low=100, help="test rows used at most (a seeded sample above)"),
-    }
+    params = dict(SEARCH_PARAMS)
     thresholds = {
         "weak_slices": Threshold(direction="above", fail=0, low=0,
                                  help="slices where errors exceed the model's own expectation, after FDR control"),
@@ -1321,7 +1314,6 @@ class WeakSegments(Check):
 
     def run(self, ctx, params):
         from auditor.evaluation import model_outputs
-        from auditor.slicing import find_weak_slices
 
         idx, sample = ctx.sample_index("test", params["max_rows"], check_id=self.id)
         out = model_outputs(ctx, "test", idx)

@@ -25,6 +25,7 @@ from auditor.results import CheckResult
 from auditor.runner import PlannedCheck, available_needs, run_one
 from auditor.slicing import MSG_BINARY, MSG_COLUMNS, find_weak_slices
 from tests.conftest import fit_pipeline, make_binary_frame
+from tests.planted import _GroupAware as GroupAware
 
 FEATURES = ["x1", "x2", "colour", "noise"]
 REGISTRY = load_registry()
@@ -80,25 +81,6 @@ def predictions_ctx(frame: pd.DataFrame, *, sensitive=("group",), score: bool = 
     model = PredictionsAdapter(prediction_column="pred", score_column="score" if score else None)
     return AuditContext(datasets={"train": frame, "test": frame}, target="y", task="binary", features=["f"],
                         model=model, positive_label=1, classes=[0, 1], sensitive=list(sensitive), seed=0)
-
-
-class GroupAware:
-    """A classifier that also reads 'group': in group B the positive probability is scaled by
-    ``factor`` (fewer positives) and all probabilities are raised to ``power`` (over-confidence)."""
-
-    def __init__(self, model, *, factor: float = 1.0, power: float = 1.0):
-        self.model, self.factor, self.power, self.classes_ = model, factor, power, model.classes_
-
-    def predict_proba(self, X):
-        proba = self.model.predict_proba(X[FEATURES]).copy()
-        hit = (X["group"] == "B").to_numpy()
-        proba[hit, 1] *= self.factor
-        proba[hit] = proba[hit] ** self.power
-        proba[hit] /= proba[hit].sum(axis=1, keepdims=True)
-        return proba
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def group_aware_ctx(**kwargs) -> AuditContext:
