@@ -56,3 +56,14 @@ def clean_audit_files(tmp_path):
         "test": str(tmp_path / "test.csv"),
         "model": str(tmp_path / "model.skops"),
     }
+
+
+def run_check(cls, ctx, **overrides):
+    """Run a check with its defaults (plus overrides) and judge it as the engine does."""
+    from auditor.thresholds import judge
+
+    params = {k: p.default for k, p in cls.params.items()}
+    params.update(overrides)
+    findings = cls().run(ctx, params)
+    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
+    return findings, status

@@ -16,7 +16,7 @@ import pytest
 from auditor.check import Check, definition_problems
 from auditor.checks import data_quality as dq
 from auditor.context import AuditContext
-from auditor.thresholds import judge
+from tests.conftest import run_check as run
 
 N = 1000
 HOSTILE = ["<script>alert(1)</script>", "col with spaces 列", 'quo"te\'s', "ünï€ødé $x$", "a\nb"]
@@ -44,15 +44,6 @@ def make_ctx(train: pd.DataFrame, test: pd.DataFrame | None = None, *, target: s
         datasets["current"] = current
     features = kwargs.pop("features", [c for c in train.columns if c != target])
     return AuditContext(datasets=datasets, target=target, task=task, features=features, seed=0, **kwargs)
-
-
-def run(cls: type[Check], ctx: AuditContext, **overrides):
-    """Run a check with its defaults (plus overrides) and judge it as the engine does."""
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def value(findings, name: str) -> float:

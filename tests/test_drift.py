@@ -22,8 +22,7 @@ from auditor.adapters import PredictionsAdapter, SklearnAdapter
 from auditor.check import definition_problems
 from auditor.context import AuditContext
 from auditor.results import CheckResult
-from auditor.thresholds import judge
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
 
 N = 2000
 BINARY = ["x1", "x2", "colour", "noise"]
@@ -65,15 +64,6 @@ def model_ctx(current: pd.DataFrame, **kwargs) -> AuditContext:
     """The binary task of the contract tests: a logistic pipeline, clean train and test."""
     model = SklearnAdapter(fit_pipeline(make_binary_frame(3000, seed=11)))
     return make_ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22), current, features=BINARY, model=model, **kwargs)
-
-
-def run(cls, ctx: AuditContext, **overrides):
-    """Run a check with its defaults (plus overrides) and judge it as the engine does."""
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def value(findings, name: str):

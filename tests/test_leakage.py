@@ -17,8 +17,7 @@ from auditor.checks import leakage as lk
 from auditor.adapters import SklearnAdapter
 from auditor.check import Check, definition_problems
 from auditor.context import AuditContext
-from auditor.thresholds import judge
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
 
 N = 2000
 FEATURES = ["x1", "x2", "colour", "noise"]
@@ -49,15 +48,6 @@ def make_ctx(train: pd.DataFrame, test: pd.DataFrame, *, task: str = "binary", c
     kwargs.setdefault("group_column", "entity" if "entity" in train.columns else None)
     kwargs.setdefault("time_column", "when" if "when" in train.columns else None)
     return AuditContext(datasets=datasets, target=target, task=task, features=features or list(FEATURES), seed=0, **kwargs)
-
-
-def run(cls: type[Check], ctx: AuditContext, **overrides):
-    """Run a check with its defaults (plus overrides) and judge it as the engine does."""
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def value(findings, name: str):

@@ -12,18 +12,9 @@ from auditor.adapters import SklearnAdapter
 from auditor.check import definition_problems
 from auditor.checks import overfitting as of
 from auditor.context import AuditContext
-from auditor.thresholds import judge
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
 
 FEATURES = ["x1", "x2", "colour", "noise"]
-
-
-def run(cls, ctx, **overrides):
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def noisy_tree_ctx(noise: float = 0.2, seed: int = 0) -> AuditContext:

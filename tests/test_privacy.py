@@ -19,8 +19,7 @@ from auditor.checks import privacy as pv
 from auditor.adapters import SklearnAdapter
 from auditor.check import Check, definition_problems
 from auditor.context import AuditContext
-from auditor.thresholds import judge
-from tests.conftest import make_binary_frame
+from tests.conftest import make_binary_frame, run_check as run
 
 N = 2000
 FEATURES = ["x1", "x2", "colour", "noise"]
@@ -110,14 +109,6 @@ def make_ctx(train: pd.DataFrame, test: pd.DataFrame | None = None, *, model=Non
     extra = {"positive_label": 1, "classes": [0, 1]} if task == "binary" else {}
     return AuditContext(datasets=datasets, target="y", task=task, features=features or list(FEATURES), model=model,
                         seed=seed, **extra)
-
-
-def run(cls: type[Check], ctx: AuditContext, **overrides):
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def value(findings, name: str):

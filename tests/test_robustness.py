@@ -18,22 +18,12 @@ from auditor.checks import robustness as rb
 from auditor.adapters import SklearnAdapter
 from auditor.check import definition_problems
 from auditor.context import AuditContext
-from auditor.thresholds import judge
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
 
 FEATURES = ["x1", "x2", "colour", "noise"]
 NUMERIC = ["x1", "x2", "noise"]
 CHECKS = [rb.NoiseSensitivity, rb.CategoricalPerturbation, rb.MissingValueHandling, rb.OutOfRangeInputs,
           rb.MonotonicConstraints]
-
-
-def run(cls, ctx, **overrides):
-    """Run a check with its defaults (plus overrides) and judge it as the engine does."""
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def make_ctx(model, train: pd.DataFrame, test: pd.DataFrame, *, features=None, task="binary", fit=True, **kwargs) -> AuditContext:

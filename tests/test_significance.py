@@ -17,17 +17,9 @@ from auditor.context import AuditContext
 from auditor.registry import Registered
 from auditor.runner import PlannedCheck, available_needs, run_checks, run_one
 from auditor.thresholds import judge
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
 
 FEATURES = ["x1", "x2", "colour", "noise"]
-
-
-def run(cls, ctx, **overrides):
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
 
 
 def binary_ctx(model=None, *, n_train: int = 3000, n_test: int = 3000, seed: int = 21) -> AuditContext:
