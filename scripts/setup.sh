@@ -22,6 +22,6 @@ stamp=.venv/.auditor-setup
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-    PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+    PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,torch]"
     echo "$want" > "$stamp"
 fi
