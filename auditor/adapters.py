@@ -11,10 +11,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-import pandas as pd
-
 from auditor.errors import MSG_PICKLE_UNTRUSTED, MSG_SKOPS_UNTRUSTED, ModelLoadError
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
 
 
 class ModelCallError(RuntimeError):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
-from pandas.api import types as ptypes
+from auditor.lazy import lazy_module
+
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
+
 
 
 def is_numeric(s: pd.Series) -> bool:

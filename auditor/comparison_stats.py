@@ -21,8 +21,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-import numpy as np
-from scipy import stats
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+stats = lazy_module("scipy.stats")
+
 
 CIMethod = Literal["percentile", "basic", "BCa"]
 

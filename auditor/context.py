@@ -11,10 +11,11 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from auditor.adapters import ModelAdapter, ModelCallError
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
 
 ROLES: tuple[str, ...] = ("train", "validation", "test", "current")
 

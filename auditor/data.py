@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pandas as pd
-
 from auditor.errors import (
     MSG_FILE_EMPTY,
     MSG_FILE_FORMAT,
@@ -14,6 +12,9 @@ from auditor.errors import (
     MSG_FILE_UNREADABLE,
     AuditInputError,
 )
+from auditor.lazy import lazy_module
+
+pd = lazy_module("pandas")
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
-
+from auditor.lazy import lazy_module
 from auditor.stats import MetricSpec, encode_labels, metric_function, metric_specs
+
+np = lazy_module("numpy")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

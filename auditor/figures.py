@@ -10,9 +10,10 @@ import io
 import warnings
 from typing import Any
 
-import numpy as np
-
+from auditor.lazy import lazy_module
 from auditor.results import Figure
+
+np = lazy_module("numpy")
 
 MAX_LABEL = 40
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-
 from auditor.adapters import ModelAdapter, PredictionsAdapter, load_model
 from auditor.context import AuditContext
 from auditor.data import read_table, sha256_file
@@ -21,6 +18,10 @@ from auditor.errors import (
     MSG_TARGET_MISSING,
     AuditInputError,
 )
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
 
 Task = Literal["binary", "multiclass", "regression"]
 MAX_CLASSES = 50

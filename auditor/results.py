@@ -10,7 +10,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-import numpy as np
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "error", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-from pandas.api import types as ptypes
-
 from auditor.check import Param
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
 
 MISSING_LEVEL = "<missing>"
 OTHER_LEVEL = "<other levels>"

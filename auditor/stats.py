@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-import numpy as np
-import sklearn
-from scipy import stats
-from sklearn import metrics as skm
+from auditor.lazy import lazy_module
+
+np = lazy_module("numpy")
+sklearn = lazy_module("sklearn")
+stats = lazy_module("scipy.stats")
+skm = lazy_module("sklearn.metrics")
+
 
 CIMethod = Literal["percentile", "basic", "BCa"]
 

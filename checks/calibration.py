@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.evaluation import MIN_ROWS, evaluation_problem, model_outputs
 from auditor.figures import label, new_figure, to_svg
+from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
 from auditor.stats import bootstrap_ci
+
+np = lazy_module("numpy")
 
 Binning = Literal["uniform", "quantile"]
 

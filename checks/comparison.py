@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.evaluation import evaluation_problem, model_outputs
 from auditor.figures import interval_chart
+from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
+
+np = lazy_module("numpy")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

@@ -15,17 +15,19 @@ from __future__ import annotations
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
-import pandas as pd
-from pandas.api import types as ptypes
-from scipy.stats import contingency, median_abs_deviation
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.columns import is_numeric as _is_numeric
 from auditor.figures import bar_chart
+from auditor.lazy import lazy_attribute, lazy_module
 from auditor.results import Evidence, Findings, Metric
 from auditor.wording import cell as _text
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
+contingency = lazy_module("scipy.stats.contingency")
+median_abs_deviation = lazy_attribute("scipy.stats", "median_abs_deviation")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

@@ -23,19 +23,20 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from pandas.api import types as ptypes
-from scipy import stats
-from scipy.spatial.distance import jensenshannon
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
 from auditor.evaluation import evaluation_problem, model_outputs, primary_metric
 from auditor.figures import bar_chart, interval_chart, label, new_figure, to_svg
+from auditor.lazy import lazy_attribute, lazy_module
 from auditor.results import Evidence, Figure, Findings, Metric
 from auditor.wording import shorten as _text
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
+stats = lazy_module("scipy.stats")
+jensenshannon = lazy_attribute("scipy.spatial.distance", "jensenshannon")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

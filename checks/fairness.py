@@ -27,25 +27,33 @@ command line stays fast.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 from functools import partial
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
+from auditor.checks.calibration import expected_calibration_error
 
 from auditor import wording
 from auditor.check import Check, Param, Threshold
-from auditor.checks.calibration import expected_calibration_error
 from auditor.columns import is_numeric as _is_numeric
 from auditor.evaluation import MIN_ROWS, model_outputs
 from auditor.figures import interval_chart
+from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
-from auditor.slicing import MISSING_LEVEL, SEARCH_PARAMS, column_levels, find_weak_slices
+from auditor.slicing import (
+    MISSING_LEVEL,
+    SEARCH_PARAMS,
+    column_levels,
+    find_weak_slices,
+)
 from auditor.stats import bootstrap_ci
 from auditor.wording import shorten as _text
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -268,7 +276,7 @@ IntervalMethod = Literal["bias_corrected", "percentile", "basic"]
 
 
 def bootstrap_interval(estimate: float, values: np.ndarray, *, confidence: float, method: IntervalMethod,
-                       limits: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float | None, float | None]:
+                       limits: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float | None, float | None]:
     """A bootstrap interval of a statistic from its resampled values, clipped to ``limits``.
 
     ``percentile``: the resamples' quantiles. ``bias_corrected``: the same quantiles moved
@@ -294,7 +302,7 @@ def bootstrap_interval(estimate: float, values: np.ndarray, *, confidence: float
 
 def combine_worst(estimates: list[float | None], boots: list[np.ndarray | None], *, worst: Literal["max", "min"],
                   undecided: bool, bound: float, confidence: float, method: IntervalMethod = "percentile",
-                  limits: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float | None, float | None, float | None, int | None]:
+                  limits: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float | None, float | None, float | None, int | None]:
     """The worst value over attributes, with the bootstrap interval of that worst value.
 
     Each resample's statistic is the worst over the attributes in that resample, so the

@@ -19,22 +19,26 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from pandas.api import types as ptypes
-from scipy import special, stats
-from sklearn.metrics import r2_score, roc_auc_score
-from sklearn.neighbors import NearestNeighbors
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.columns import is_numeric as _is_numeric
 from auditor.context import combine_samples
 from auditor.figures import bar_chart
+from auditor.lazy import lazy_attribute, lazy_module
 from auditor.results import Evidence, Findings, Metric
 from auditor.stats import bootstrap_ci, encode_labels
 from auditor.wording import cell as _text
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
+special = lazy_module("scipy.special")
+stats = lazy_module("scipy.stats")
+r2_score = lazy_attribute("sklearn.metrics", "r2_score")
+roc_auc_score = lazy_attribute("sklearn.metrics", "roc_auc_score")
+NearestNeighbors = lazy_attribute("sklearn.neighbors", "NearestNeighbors")
+DecisionTreeClassifier = lazy_attribute("sklearn.tree", "DecisionTreeClassifier")
+DecisionTreeRegressor = lazy_attribute("sklearn.tree", "DecisionTreeRegressor")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

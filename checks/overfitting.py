@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
@@ -22,7 +20,10 @@ from auditor.evaluation import (
     primary_metric,
 )
 from auditor.figures import label, new_figure, paired_dot_chart, to_svg
+from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
+
+np = lazy_module("numpy")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

@@ -21,18 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from pandas.api import types as ptypes
-from sklearn.metrics import roc_auc_score, roc_curve
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.context import combine_samples
 from auditor.evaluation import model_outputs
 from auditor.figures import bar_chart, new_figure, to_svg
+from auditor.lazy import lazy_attribute, lazy_module
 from auditor.results import Evidence, Findings, Metric
 from auditor.stats import bootstrap_ci
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
+roc_auc_score = lazy_attribute("sklearn.metrics", "roc_auc_score")
+roc_curve = lazy_attribute("sklearn.metrics", "roc_curve")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

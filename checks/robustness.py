@@ -28,20 +28,21 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from pandas.api import types as ptypes
-from scipy import stats
-
 from auditor import wording
 from auditor.adapters import ModelCallError
 from auditor.check import Check, Param, Threshold
 from auditor.columns import is_numeric as _is_numeric
 from auditor.evaluation import MIN_ROWS, primary_metric
 from auditor.figures import label, new_figure, to_svg
+from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
 from auditor.slicing import SEARCH_PARAMS, find_weak_slices
 from auditor.stats import encode_labels, metric_function
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+ptypes = lazy_module("pandas.api.types")
+stats = lazy_module("scipy.stats")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext

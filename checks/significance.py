@@ -7,15 +7,16 @@ asks whether the test set is large enough, overall and per class, to measure any
 
 from __future__ import annotations
 
-import numpy as np
-
 from auditor import wording
 from auditor.adapters import ModelCallError
 from auditor.check import Check, Param, Threshold
 from auditor.evaluation import evaluation_problem, model_outputs, primary_metric
 from auditor.figures import bar_chart, interval_chart, label
+from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
 from auditor.stats import bootstrap_ci, encode_labels, metric_function
+
+np = lazy_module("numpy")
 
 
 class MetricIntervals(Check):
