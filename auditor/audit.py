@@ -36,8 +36,12 @@ def run_audit(
     title: str | None = None,
     describe_scope: bool = True,
     validate: Callable[[Any], None] | None = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
-    """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``)."""
+    """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``).
+
+    ``jobs`` > 1 runs the checks in that many processes; the results are the same.
+    """
     started = time.perf_counter()
     registry = registry or load_registry()
     policy = load_policy(policy_path, overrides or [], registry)
@@ -62,7 +66,7 @@ def run_audit(
         "sha256": sha256_file(policy_path) if policy_path else None,
     }
     testing: dict[str, Any] = {}
-    results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing)
+    results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs)
     attach_waivers(results, policy, today=today or dt.date.today())
     gate = evaluate_gate(results, policy)
     notes = list(ctx.notes)

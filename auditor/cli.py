@@ -88,6 +88,7 @@ def cli() -> None:
 @click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
 @click.option("--out", default="reports", show_default=True, metavar="DIR", help="Output folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), metavar="N", help="Run the checks in N processes (results are the same as with 1).")
 def run_cmd(**kw: Any) -> None:
     """Run the audit and write the reports; the exit code is the gate's verdict.
 
@@ -120,7 +121,8 @@ def run_cmd(**kw: Any) -> None:
         seed=kw["seed"],
     )
     progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
-    report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress)
+    report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
+                       jobs=kw["jobs"])
     written = _write(report, out_dir, formats)
     _print_verdict(report, written)
     sys.exit(report["gate"]["exit_code"])

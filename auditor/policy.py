@@ -22,10 +22,10 @@ from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
 from auditor.results import SEVERITIES
 
-TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers")
+TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers", "time_limit_s")
 FEATURE_KEYS = ("immutable", "min", "max", "monotonic")
 MONOTONIC = ("increasing", "decreasing")
-CHECK_KEYS = ("enabled", "severity", "params", "thresholds")
+CHECK_KEYS = ("enabled", "severity", "params", "thresholds", "time_limit_s")
 THRESHOLD_KEYS = ("warn", "fail")
 WAIVER_KEYS = ("check", "reason", "owner", "expires")
 
@@ -41,6 +41,10 @@ class CheckSettings:
     severity: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Seconds this check may run before it is stopped and reported as an error (None: the audit's).
+    time_limit_s: float | None = None
+    #: Whether the policy set this check's time limit (null there means no limit at all).
+    time_limit_given: bool = False
 
 
 @dataclass
@@ -75,6 +79,8 @@ class Policy:
     waivers: list[Waiver] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    #: Seconds any check may run before it is stopped and reported as an error (None: no limit).
+    time_limit_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The validated policy as plain data (what the report shows and hashes)."""
@@ -180,6 +186,15 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _time_limit(value: Any, where: str) -> float | None:
+    """A time limit in seconds: a positive number, or null for none."""
+    if value is None:
+        return None
+    if not _number(value) or not 0 < value < float("inf"):
+        raise PolicyError(f"{where} must be a positive number of seconds or null (no limit); got {value!r}.")
+    return float(value)
+
+
 def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "audit.yaml") -> Policy:
     """Validate the whole policy against the registry; raise PolicyError at the first problem."""
     where = source
@@ -214,6 +229,8 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
                 raise PolicyError(f"{where}: {key} must be a list of check IDs or prefixes; got {items!r}.")
             values = [_check_id_or_prefix(v, f"{where}: {key}[{i}]", registry) for i, v in enumerate(items)]
             setattr(policy, key, values)
+
+    policy.time_limit_s = _time_limit(raw.get("time_limit_s"), f"{where}: time_limit_s")
 
     checks = raw.get("checks") or {}
     if not isinstance(checks, dict):
@@ -256,6 +273,9 @@ def _validate_check(cid: str, settings: Any, registry: Registry, where: str) -> 
         if settings["severity"] not in SEVERITIES:
             raise PolicyError(f"{base}.severity must be one of {list(SEVERITIES)}; got {settings['severity']!r}.")
         out.severity = settings["severity"]
+    if "time_limit_s" in settings:
+        out.time_limit_s = _time_limit(settings["time_limit_s"], f"{base}.time_limit_s")
+        out.time_limit_given = True
     params = settings.get("params") or {}
     if not isinstance(params, dict):
         raise PolicyError(f"{base}.params must be a mapping; got {params!r}.")

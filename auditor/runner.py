@@ -3,14 +3,31 @@
 An exception inside a check becomes an ``error`` result with its traceback kept; a
 missing input becomes ``skipped`` with the reason. One check's failure never stops
 the others.
+
+Time limits: a check that runs past its limit (the policy's ``time_limit_s``, or
+``checks: {ID: {time_limit_s: ...}}``) is stopped and reported as ``error`` with the
+reason; the audit goes on. The limit is a timer signal (``SIGALRM``), so it interrupts
+Python code at once and a single long native call (one big model fit) as soon as that
+call returns. Where no timer signal can be set (not the main thread, or not POSIX)
+a check that ran past its limit is still reported as an error when it returns.
+
+Parallelism: with ``jobs > 1`` the checks run in forked worker processes that share
+the built context (data, model, and the predictions computed before the fork) copy-on-
+write, so nothing is pickled but each check's index and result. Every check is seeded
+from the audit seed and its own ID, never from the order it runs in, so the results are
+those of a serial run.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -30,6 +47,8 @@ class PlannedCheck:
     severity: str
     params: dict[str, Any]
     thresholds: dict[str, dict[str, Any]]
+    #: Seconds the check may run before it is stopped and reported as an error (None: no limit).
+    time_limit_s: float | None = None
 
     @property
     def cls(self) -> type[Check]:
@@ -60,11 +79,15 @@ def plan_checks(registry: Registry, policy: Policy) -> list[PlannedCheck]:
         params = {k: p.default for k, p in cls.params.items()}
         thresholds = {k: t.as_dict() for k, t in cls.thresholds.items()}
         severity = cls.severity
+        time_limit = policy.time_limit_s
         if settings is not None:
             params.update(settings.params)
             thresholds.update(settings.thresholds)
             severity = settings.severity or severity
-        planned.append(PlannedCheck(reg=reg, severity=severity, params=params, thresholds=thresholds))
+            if settings.time_limit_given:
+                time_limit = settings.time_limit_s
+        planned.append(PlannedCheck(reg=reg, severity=severity, params=params, thresholds=thresholds,
+                                    time_limit_s=time_limit))
     return planned
 
 
@@ -131,14 +154,24 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
     started = time.perf_counter()
     caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _time_limit(item.time_limit_s):
             warnings.simplefilter("always")
             findings = cls().run(ctx, dict(item.params))
+            _raise_if_over(item.time_limit_s, started)
         if not isinstance(findings, Findings):
             raise TypeError(f"{cls.__name__}.run returned {type(findings).__name__}, expected Findings")
         for name, metric in findings.metrics.items():
             if not isinstance(metric, Metric):
                 raise TypeError(f"metric {name!r} is a {type(metric).__name__}, expected Metric")
+    except CheckTimeout as exc:
+        return _base_result(
+            item,
+            status="error",
+            summary=f"Error: {exc}",
+            error={"type": "CheckTimeout", "message": str(exc), "traceback": ""},
+            duration_s=round(time.perf_counter() - started, 4),
+            warnings=_warning_texts(caught),
+        ), True
     except Exception as exc:
         is_model = isinstance(exc, ModelCallError)
         return _base_result(
@@ -169,6 +202,49 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
     ), findings.status is not None
 
 
+class CheckTimeout(BaseException):
+    """A check ran past its time limit (a BaseException, so that a check's own
+    ``except Exception`` cannot swallow it)."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"the check exceeded its time limit of {limit:g} s and was stopped")
+        self.limit = limit
+
+
+def _raise_if_over(limit: float | None, started: float) -> None:
+    if limit is not None and time.perf_counter() - started > limit:
+        raise CheckTimeout(limit)
+
+
+class _time_limit:
+    """Interrupt the block with :class:`CheckTimeout` after ``limit`` seconds (POSIX, main thread)."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.armed = False
+
+    def __enter__(self) -> None:
+        usable = (
+            self.limit is not None and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+        if not usable:
+            return
+        limit = float(self.limit)  # type: ignore[arg-type]
+
+        def stop(signum: int, frame: Any) -> None:
+            raise CheckTimeout(limit)
+
+        self.previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        self.armed = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+
 MAX_WARNINGS = 5
 
 
@@ -188,16 +264,24 @@ def run_checks(
     progress: Callable[[int, int, CheckResult], None] | None = None,
     correction: str = "holm",
     record: dict[str, Any] | None = None,
+    jobs: int = 1,
 ) -> list[CheckResult]:
-    """Run every planned check, then correct the audit's p-values together and re-judge them."""
+    """Run every planned check, then correct the audit's p-values together and re-judge them.
+
+    ``jobs`` > 1 runs the checks in that many forked processes (where the platform can
+    fork); the results are the same as a serial run's, timings aside.
+    """
     have = available_needs(ctx)
-    results, explicit = [], []
-    for i, item in enumerate(planned, start=1):
-        result, set_itself = _execute(ctx, item, have)
-        results.append(result)
-        explicit.append(set_itself)
-        if progress is not None:
-            progress(i, len(planned), result)
+    if jobs > 1 and len(planned) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        outcomes = _run_parallel(ctx, planned, have, jobs, progress)
+    else:
+        outcomes = []
+        for i, item in enumerate(planned, start=1):
+            outcomes.append(_execute(ctx, item, have))
+            if progress is not None:
+                progress(i, len(planned), outcomes[-1][0])
+    results = [r for r, _ in outcomes]
+    explicit = [e for _, e in outcomes]
     summary = correct(results, method=correction)
     if record is not None:
         record.update(summary)
@@ -208,6 +292,56 @@ def run_checks(
         result.status = judge(metrics, item.thresholds)
         result.metrics = {k: m.to_dict() for k, m in metrics.items()}
     return results
+
+
+def warm_cache(ctx: AuditContext) -> None:
+    """Compute every dataset's predictions and probabilities once, before workers fork,
+    so that no worker repeats the pass (a model that fails is recorded, not raised)."""
+    if ctx.model is None:
+        return
+    for role in ctx.datasets:
+        if role == "train" and not ctx.model.can_call and getattr(ctx.model, "prediction_column", None) not in ctx.frame(role).columns:
+            continue
+        for get in (ctx.predictions, ctx.probabilities):
+            try:
+                get(role)
+            except ModelCallError:
+                pass
+
+
+#: What a forked worker reads: set in the parent just before the pool forks.
+_SHARED: dict[str, Any] = {}
+
+
+def _work(index: int) -> tuple[int, tuple[CheckResult, bool]]:
+    ctx, planned, have = _SHARED["ctx"], _SHARED["planned"], _SHARED["have"]
+    return index, _execute(ctx, planned[index], have)
+
+
+def _run_parallel(ctx: AuditContext, planned: list[PlannedCheck], have: set[str], jobs: int,
+                  progress: Callable[[int, int, CheckResult], None] | None) -> list[tuple[CheckResult, bool]]:
+    warm_cache(ctx)
+    _SHARED.update(ctx=ctx, planned=planned, have=have)
+    outcomes: list[tuple[CheckResult, bool] | None] = [None] * len(planned)
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(planned)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_work, i): i for i in range(len(planned))}
+            for done, future in enumerate(as_completed(futures), start=1):
+                index = futures[future]
+                try:
+                    outcomes[index] = future.result()[1]
+                except Exception as exc:  # noqa: BLE001 - the worker process itself died (killed, out of memory)
+                    outcomes[index] = (_base_result(
+                        planned[index], status="error",
+                        summary=f"Error: the worker process running the check died ({type(exc).__name__}: {exc})",
+                        error={"type": type(exc).__name__, "message": str(exc), "traceback": ""},
+                    ), True)
+                if progress is not None:
+                    progress(done, len(planned), outcomes[index][0])  # type: ignore[index]
+    finally:
+        _SHARED.clear()
+    return outcomes  # type: ignore[return-value]
 
 
 METRIC_FIELDS = frozenset(Metric.__dataclass_fields__) - {"threshold", "status"}

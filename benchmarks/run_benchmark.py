@@ -1,100 +1,285 @@
-"""Time the audit per check family and in total on a synthetic workload.
+"""Time the audit, and the peers where installed, on one synthetic workload; rewrite the results.
 
-The workload is the one peers were measured on: a binary task with 25 features (20
-numeric, 5 categorical), one binary sensitive column, a scikit-learn model and a 70/30
-split. Each measurement runs in a fresh process (benchmarks/measure.py) so that peak
-memory is that run's own.
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/run_benchmark.py              # 10k, 100k, 1M rows
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/run_benchmark.py --rows 10000 --repeat 1 --no-readme
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/run_benchmark.py --rows 10000 100000
+The workload (benchmarks/workload.py): a binary task, 25 features, one binary sensitive
+column, a scikit-learn model, a 70/30 split, written to a temporary folder as Parquet
+and CSV. Every measurement is a fresh process started the way a user starts it (the
+``auditor`` command), so its wall time includes start-up, reading the data, loading the
+model, the one prediction pass, every check and writing the reports. Peak memory is the
+largest summed resident set size of the process and all its children, sampled every
+50 ms with psutil (without psutil: the largest single process, from getrusage).
+
+Peers run on the same files, each with its own Python (an environment of its own,
+because they pin older libraries): ``--peer deepchecks=/path/to/python`` or the
+environment variables ``AUDITOR_BENCH_DEEPCHECKS`` / ``AUDITOR_BENCH_EVIDENTLY``. A
+peer that is not given is reported as not run.
+
+The load average (``/proc/loadavg``) is recorded before and after every size, because a
+busy machine slows every figure; the results table in benchmarks/README.md is rewritten
+between its markers unless ``--no-readme``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
+import re
+import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 HERE = Path(__file__).resolve().parent
-FAMILIES = {"data_quality": "DQ", "leakage": "LK", "overfitting": "OF", "significance": "ST"}
+sys.path.insert(0, str(HERE))
+
+from workload import SENSITIVE, TARGET, fit_model, write_workload  # noqa: E402
+
 TRUST = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+PEERS = {
+    "deepchecks": ("Deepchecks full_suite", HERE / "peers" / "deepchecks_full_suite.py", 5),
+    "evidently": ("Evidently drift + summary presets", HERE / "peers" / "evidently_presets.py", 2),
+}
+#: The peers' published figures (the issue), shown where a peer could not be run here.
+PUBLISHED = {"deepchecks": {10_000: 49.0, 100_000: 142.0}, "evidently": {10_000: 5.0}}
+MARK_START, MARK_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def make_workload(rows: int, *, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    numeric = rng.normal(size=(rows, 20))
-    frame = pd.DataFrame(numeric, columns=[f"num_{i}" for i in range(20)])
-    for i in range(5):
-        frame[f"cat_{i}"] = rng.choice([f"level_{k}" for k in range(8 + 4 * i)], size=rows)
-    frame["group"] = rng.choice(["a", "b"], size=rows, p=[0.6, 0.4])
-    logit = numeric[:, :6] @ np.array([1.0, -0.8, 0.6, 0.5, -0.4, 0.3]) + 0.4 * (frame["cat_0"] == "level_1")
-    frame["target"] = (rng.uniform(size=rows) < 1 / (1 + np.exp(-logit))).astype(int)
-    return frame
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
-def train_model(train: pd.DataFrame, path: Path) -> None:
+def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 3600) -> dict:
+    """Run ``cmd``; its wall time, peak memory of its process tree (MB), exit code and stdout."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), **(env or {})}
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    if psutil is not None:
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                total = 0
+                for p in tree:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                peak = max(peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+    out, err = proc.communicate(timeout=timeout)
+    wall = time.perf_counter() - started
+    single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    return {"wall_s": wall, "peak_mb": max(peak, single if psutil is None else 0) / 2**20,
+            "exit_code": proc.returncode, "stdout": out, "stderr": err}
+
+
+def auditor_cmd() -> list[str]:
+    found = shutil.which("auditor", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "auditor"]
+
+
+def startup_times(repeat: int = 10) -> dict[str, float]:
+    cmd = auditor_cmd()
+    out = {}
+    for name, args in (("auditor --help", ["--help"]), ("auditor checks list", ["checks", "list"])):
+        out[name] = statistics.median(measure(cmd + args)["wall_s"] for _ in range(repeat))
+    return out
+
+
+def family_times(report_path: Path) -> dict[str, float]:
+    report = json.loads(report_path.read_text())
+    by_area: dict[str, float] = defaultdict(float)
+    for check in report["checks"]:
+        by_area[check["area"]] += check.get("duration_s") or 0.0
+    return dict(sorted(by_area.items(), key=lambda kv: -kv[1]))
+
+
+def sampled_checks(report_path: Path) -> list[str]:
+    report = json.loads(report_path.read_text())
+    lines = []
+    for check in report["checks"]:
+        s = check.get("sample")
+        if s and s.get("rows_used", 0) < s.get("rows_available", 0):
+            lines.append(f"{check['id']} {s['rows_used']:,} of {s['rows_available']:,} ({s.get('role', '')})")
+    return lines
+
+
+def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, str]) -> dict:
+    folder = tmp / f"rows_{rows}"
+    paths = write_workload(rows, folder)
+    import pandas as pd
     import skops.io as sio
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OrdinalEncoder
 
-    X = train.drop(columns=["target"])
-    cats = [c for c in X.columns if c.startswith("cat_") or c == "group"]
-    prep = ColumnTransformer(
-        [("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), cats)], remainder="passthrough"
-    )
-    model = Pipeline([("prep", prep), ("clf", HistGradientBoostingClassifier(max_iter=100, random_state=0))])
-    sio.dump(model.fit(X, train["target"]), path)
-
-
-def measure(args: list[str]) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    proc = subprocess.run([sys.executable, str(HERE / "measure.py"), *args], capture_output=True, text=True, env=env)
-    last = proc.stderr.strip().splitlines()[-1]
-    result = json.loads(last)
-    if result["exit_code"] not in (0, 1):
-        raise RuntimeError(f"auditor failed ({result['exit_code']}): {proc.stderr[-2000:]}")
+    sio.dump(fit_model(pd.read_parquet(paths["train"])), folder / "model.skops")
+    suffix = "_csv" if args.data == "csv" else ""
+    base = auditor_cmd() + [
+        "run", "-q", "--model", str(folder / "model.skops"), "--trust-type", TRUST,
+        "--train", str(paths["train" + suffix]), "--test", str(paths["test" + suffix]),
+        "--target", TARGET, "--sensitive", SENSITIVE,
+    ]
+    result: dict = {"rows": rows, "load_before": loadavg(), "runs": {}}
+    plans = {"full audit, JSON + HTML": ["--format", "json,html", "--jobs", "1"]}
+    for jobs in args.jobs:
+        if jobs > 1:
+            plans[f"full audit, JSON + HTML, --jobs {jobs}"] = ["--format", "json,html", "--jobs", str(jobs)]
+    for name, extra in plans.items():
+        runs = []
+        for i in range(args.repeat):
+            out_dir = folder / f"out_{len(result['runs'])}_{i}"
+            r = measure(base + extra + ["--out", str(out_dir)])
+            if r["exit_code"] not in (0, 1):
+                raise SystemExit(f"auditor failed on {rows} rows ({r['exit_code']}): {r['stderr'][-2000:]}")
+            r["out"] = out_dir
+            runs.append(r)
+        best = runs[0]["out"] / "report.json"
+        result["runs"][name] = {
+            "wall_s": statistics.median(r["wall_s"] for r in runs),
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            "families": family_times(best),
+            "sampled": sampled_checks(best),
+        }
+        print(f"  {name:<40}{result['runs'][name]['wall_s']:>8.1f} s{result['runs'][name]['peak_mb']:>8.0f} MB", flush=True)
+    if args.pdf:
+        report = next(iter(result["runs"].values()))
+        src = folder / "out_0_0" / "report.json"
+        r = measure(auditor_cmd() + ["render", str(src), "--format", "pdf", "--out", str(folder / "pdf")])
+        result["pdf_s"] = r["wall_s"] if r["exit_code"] == 0 else None
+        report["pdf_peak_mb"] = r["peak_mb"]
+        print(f"  {'PDF from report.json':<40}{r['wall_s']:>8.1f} s{r['peak_mb']:>8.0f} MB", flush=True)
+    result["peers"] = {}
+    for peer, python in peers.items():
+        label, script, _ = PEERS[peer]
+        if rows > args.peer_max_rows:
+            result["peers"][peer] = {"skipped": f"not run above {args.peer_max_rows:,} rows (--peer-max-rows)"}
+            continue
+        runs = []
+        for _ in range(args.repeat):
+            r = measure([python, str(script), str(paths["train"]), str(paths["test"]), str(folder)],
+                        timeout=args.peer_timeout)
+            if r["exit_code"] != 0:
+                runs = []
+                result["peers"][peer] = {"failed": (r["stderr"].strip().splitlines() or ["?"])[-1][:200]}
+                break
+            r["suite_s"] = json.loads(r["stdout"].strip().splitlines()[-1])["wall_s"]
+            runs.append(r)
+        if runs:
+            result["peers"][peer] = {
+                "wall_s": statistics.median(r["wall_s"] for r in runs),
+                "suite_s": statistics.median(r["suite_s"] for r in runs),
+                "peak_mb": max(r["peak_mb"] for r in runs),
+            }
+            p = result["peers"][peer]
+            print(f"  {label:<40}{p['wall_s']:>8.1f} s{p['peak_mb']:>8.0f} MB (suite alone {p['suite_s']:.1f} s)", flush=True)
+        else:
+            print(f"  {label}: {result['peers'][peer]}", flush=True)
+    result["load_after"] = loadavg()
     return result
+
+
+def table(results: list[dict], startup: dict[str, float], machine: str, peers: dict[str, str]) -> str:
+    lines = [f"Measured {dt.date.today().isoformat()} on {machine}; `OMP_NUM_THREADS=1`.", ""]
+    lines += ["| what | " + " | ".join(f"{r['rows']:,} rows: s | peak MB" for r in results) + " |",
+              "|---|" + "---|---|" * len(results)]
+    names = list(dict.fromkeys(n for r in results for n in r["runs"]))
+    for name in names:
+        cells = []
+        for r in results:
+            run = r["runs"].get(name)
+            cells += [f"{run['wall_s']:.1f}", f"{run['peak_mb']:.0f}"] if run else ["", ""]
+        lines.append(f"| auditor: {name} | " + " | ".join(cells) + " |")
+    if any("pdf_s" in r for r in results):
+        lines.append("| auditor: PDF from report.json (`auditor render`) | " + " | ".join(
+            f"{r['pdf_s']:.1f} | {r['runs'][names[0]].get('pdf_peak_mb', 0):.0f}" if r.get("pdf_s") else " | " for r in results) + " |")
+    for peer, (label, _, areas) in PEERS.items():
+        cells = []
+        for r in results:
+            p = r["peers"].get(peer)
+            if p and "wall_s" in p:
+                cells += [f"{p['wall_s']:.1f} (suite {p['suite_s']:.1f})", f"{p['peak_mb']:.0f}"]
+            else:
+                pub = PUBLISHED.get(peer, {}).get(r["rows"])
+                cells += [f"~{pub:.0f} (published, not run here)" if pub else "not run", ""]
+        lines.append(f"| {label} ({areas} areas) | " + " | ".join(cells) + " |")
+    lines.append("")
+    ours = names[0]
+    for peer, (label, _, _) in PEERS.items():
+        ratios = [f"{r['rows']:,} rows: {r['peers'][peer]['wall_s'] / r['runs'][ours]['wall_s']:.1f}x faster"
+                  for r in results if "wall_s" in r["peers"].get(peer, {})]
+        if ratios:
+            lines.append(f"- {label} / auditor ({ours}), whole processes: {'; '.join(ratios)}.")
+    if not peers:
+        lines.append("- No peer was given (--peer NAME=PYTHON): peers' figures are the published ones.")
+    lines.append("- Start-up: " + "; ".join(f"`{k}` {v:.2f} s" for k, v in startup.items()) + " (median of 10).")
+    lines.append("- Load average (1, 5, 15 min) before / after each size: "
+                 + "; ".join(f"{r['rows']:,} rows: {r['load_before']} / {r['load_after']}" for r in results) + ".")
+    lines += ["", "Time per check family in the serial full audit (sum of the checks' own `duration_s`):", ""]
+    areas = list(dict.fromkeys(a for r in results for a in r["runs"][ours]["families"]))
+    lines += ["| area | " + " | ".join(f"{r['rows']:,} rows: s" for r in results) + " |", "|---|" + "---|" * len(results)]
+    for area in areas:
+        lines.append(f"| {area} | " + " | ".join(f"{r['runs'][ours]['families'].get(area, 0):.1f}" for r in results) + " |")
+    lines += ["", "Checks that computed on a sample (as each result's `sample` records it), largest size:", ""]
+    lines += [f"- {s}" for s in results[-1]["runs"][ours]["sampled"]] or ["- none"]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median wall time is reported")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="also time the audit with --jobs N")
+    parser.add_argument("--data", choices=["parquet", "csv"], default="parquet", help="which copy of the data the audit reads")
+    parser.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True, help="time the PDF separately")
+    parser.add_argument("--peer", action="append", default=[], metavar="NAME=PYTHON",
+                        help=f"a peer's interpreter ({', '.join(PEERS)}); also AUDITOR_BENCH_<NAME>")
+    parser.add_argument("--peer-max-rows", type=int, default=100_000, help="largest size the peers are run on")
+    parser.add_argument("--peer-timeout", type=float, default=1800)
+    parser.add_argument("--no-readme", action="store_true", help="print the table, leave README.md alone")
     args = parser.parse_args()
-    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    peers = {name: os.environ[f"AUDITOR_BENCH_{name.upper()}"] for name in PEERS if os.environ.get(f"AUDITOR_BENCH_{name.upper()}")}
+    for item in args.peer:
+        name, _, python = item.partition("=")
+        if name not in PEERS or not python:
+            parser.error(f"--peer must be NAME=PYTHON with NAME one of {list(PEERS)}; got {item!r}")
+        peers[name] = python
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, "
+               f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB, Python {platform.python_version()}")
+    print(f"# {machine}; load average {loadavg()}; peers: {', '.join(peers) or 'none'}", flush=True)
+    startup = startup_times()
+    print("  " + "; ".join(f"{k}: {v:.2f} s" for k, v in startup.items()), flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="auditor-bench-") as tmp:
         for rows in args.rows:
-            frame = make_workload(rows)
-            cut = int(0.7 * rows)
-            train, test = frame.iloc[:cut], frame.iloc[cut:]
-            train.to_parquet(tmp / "train.parquet")
-            test.to_parquet(tmp / "test.parquet")
-            train_model(train, tmp / "model.skops")
-            base = [
-                "run", "-q", "--model", str(tmp / "model.skops"), "--trust-type", TRUST,
-                "--train", str(tmp / "train.parquet"), "--test", str(tmp / "test.parquet"),
-                "--target", "target", "--sensitive", "group", "--out", str(tmp / "out"),
-            ]
-            plans = {name: ["--set", f"select=[{prefix}]", "--format", "json"] for name, prefix in FAMILIES.items()}
-            plans["full audit (json+html)"] = ["--format", "json,html"]
-            plans["full audit (json+html+pdf)"] = ["--format", "json,html,pdf"]
-            print(f"\n## {rows:,} rows x 25 features ({cut:,} train / {rows - cut:,} test)")
-            print(f"{'what':<28}{'median s':>10}{'peak MB':>10}")
-            for name, extra in plans.items():
-                runs = [measure(base + extra) for _ in range(args.repeat)]
-                wall = float(np.median([r["wall_s"] for r in runs]))
-                peak = max(r["peak_mb"] for r in runs)
-                print(f"{name:<28}{wall:>10.2f}{peak:>10.0f}", flush=True)
+            print(f"## {rows:,} rows (load average {loadavg()})", flush=True)
+            results.append(run_size(rows, Path(tmp), args, peers))
+    text = table(results, startup, machine, peers)
+    print("\n" + text)
+    (HERE / "results.json").write_text(json.dumps({"machine": machine, "startup": startup, "results": results},
+                                                  indent=1, default=str) + "\n")
+    if not args.no_readme:
+        readme = HERE / "README.md"
+        body = readme.read_text()
+        new = re.sub(f"{MARK_START}.*?{MARK_END}", lambda _: f"{MARK_START}\n{text}\n{MARK_END}", body, flags=re.S)
+        readme.write_text(new if new != body or MARK_START in body else body + f"\n{MARK_START}\n{text}\n{MARK_END}\n")
 
 
 if __name__ == "__main__":
