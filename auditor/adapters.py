@@ -63,6 +63,38 @@ class ModelAdapter:
         return {"kind": self.kind}
 
 
+class _NoTorch:
+    """An import finder that refuses PyTorch (see :func:`_import_skops`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError(f"{name} is not imported while skops lists scikit-learn's types")
+
+
+def _import_skops():
+    """``skops.io``, imported without PyTorch.
+
+    On import, skops lists scikit-learn's estimators, walking every scikit-learn package;
+    one of them (``sklearn.externals.array_api_compat.torch``) imports PyTorch when it is
+    installed, which alone costs a second or more of every audit. A skops file cannot hold
+    PyTorch objects, so PyTorch is kept out for the duration of that import (the walk skips
+    a package that cannot be imported) unless it is already loaded.
+    """
+    import sys
+
+    if "skops.io" in sys.modules or "torch" in sys.modules:
+        import skops.io
+
+        return skops.io
+    blocker = _NoTorch()
+    sys.meta_path.insert(0, blocker)
+    try:
+        import skops.io
+    finally:
+        sys.meta_path.remove(blocker)
+    return skops.io
+
+
 class SklearnAdapter(ModelAdapter):
     """scikit-learn estimators and pipelines: skops files, or joblib/pickle when trusted."""
 
@@ -83,8 +115,7 @@ class SklearnAdapter(ModelAdapter):
     def load(cls, path: Path, *, trust: bool, trusted_types: tuple[str, ...] = ()) -> "SklearnAdapter":
         suffix = path.suffix.lower()
         if suffix == ".skops":
-            import skops.io as sio
-
+            sio = _import_skops()
             try:
                 untrusted = sio.get_untrusted_types(file=path)
             except Exception as exc:

@@ -29,3 +29,74 @@ def test_stratified_and_plain_intervals_agree_on_balanced_data():
     _, lo_s, hi_s = bootstrap_ci(acc, y, pred, strata=y, n_resamples=500)
     _, lo_p, hi_p = bootstrap_ci(acc, y, pred, n_resamples=500)
     assert abs((hi_s - lo_s) - (hi_p - lo_p)) < 0.01
+
+
+# -- batched bootstrap (issue #10): the same numbers, computed over an axis ---------------
+
+import pytest  # noqa: E402
+
+BATCHED_CASES = [
+    ("accuracy", "binary", "labels"), ("balanced_accuracy", "binary", "labels"), ("f1", "binary", "labels"),
+    ("roc_auc", "binary", "scores"), ("log_loss", "binary", "scores"),
+    ("rmse", "regression", "values"), ("mae", "regression", "values"), ("r2", "regression", "values"),
+]
+
+
+def _batched_data(kind: str, n: int = 400):
+    rng = np.random.default_rng(3)
+    if kind == "values":
+        y = rng.normal(size=n)
+        return y, y + rng.normal(size=n)
+    y = rng.integers(0, 2, n)
+    s = np.clip(0.5 * rng.uniform(size=n) + 0.5 * y * rng.uniform(size=n), 0, 1)
+    s[:40] = 0.5  # ties, which the rank form of the AUC must count half
+    return y, (s if kind == "scores" else (s > 0.5).astype(int))
+
+
+@pytest.mark.parametrize(("name", "task", "kind"), BATCHED_CASES)
+def test_batched_metric_equals_scikit_learn_on_every_resample(name, task, kind):
+    from auditor.stats import metric_function
+
+    y, out = _batched_data(kind)
+    fn = metric_function(name, task=task, positive_label=1, classes=[0, 1])
+    idx = np.random.default_rng(0).integers(0, len(y), (30, len(y)))
+    idx[0] = 0  # one resample of a single row repeated (one class: no AUC)
+    batched = fn.batched(y[idx], out[idx])
+    one_by_one = []
+    for row in idx:
+        try:
+            one_by_one.append(fn(y[row], out[row]))
+        except ValueError:  # scikit-learn refuses an AUC on one class: the batch gives NaN
+            one_by_one.append(np.nan)
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize(("name", "task", "kind"), BATCHED_CASES)
+def test_bootstrap_interval_is_the_same_batched_or_not(name, task, kind):
+    from auditor.stats import bootstrap_ci, metric_function
+
+    y, out = _batched_data(kind)
+    fn = metric_function(name, task=task, positive_label=1, classes=[0, 1])
+    plain = lambda a, b: fn(a, b)  # noqa: E731 - no .batched: resample by resample
+    strata = y if task == "binary" else None
+    for kwargs in ({}, {"strata": strata}) if strata is not None else ({},):
+        fast = bootstrap_ci(fn, y, out, n_resamples=120, random_state=5, **kwargs)
+        slow = bootstrap_ci(plain, y, out, n_resamples=120, random_state=5, **kwargs)
+        np.testing.assert_allclose(fast, slow, rtol=1e-12)
+
+
+def test_bootstrap_memory_is_bounded_by_batches(monkeypatch):
+    """A large sample is resampled in slices: the same interval (SciPy's draws do not depend
+    on the slicing), and for stratified resamples an interval just as wide."""
+    import auditor.stats as st
+
+    y, out = _batched_data("labels", n=2000)
+    fn = st.metric_function("accuracy", task="binary", positive_label=1, classes=[0, 1])
+    whole = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2)
+    whole_strat = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2, strata=y)
+    monkeypatch.setattr(st, "BOOTSTRAP_BATCH_CELLS", 2000 * 7)  # 7 resamples per batch
+    assert st._batch_size(2000, 100) == 7
+    np.testing.assert_allclose(st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2), whole, rtol=1e-12)
+    est, low, high = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2, strata=y)
+    assert est == whole_strat[0]
+    assert abs((high - low) - (whole_strat[2] - whole_strat[1])) < 0.3 * (whole_strat[2] - whole_strat[1])
