@@ -29,8 +29,13 @@ def sha256_file(path: str | Path) -> str:
 
 
 
-def read_table(path: str | Path, *, role: str) -> pd.DataFrame:
-    """Read a dataset, with a one-line error for every way it can be unusable."""
+def read_table(path: str | Path, *, role: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a dataset, with a one-line error for every way it can be unusable.
+
+    Parquet is read column by column through pyarrow (only ``columns`` when given), each
+    Arrow column released as soon as it is converted, so a large file does not need
+    two full copies in memory at once.
+    """
     path = Path(path)
     if path.is_dir():
         raise AuditInputError(f"{role} path is a directory, not a data file: {path}")
@@ -47,9 +52,10 @@ def read_table(path: str | Path, *, role: str) -> pd.DataFrame:
         raise AuditInputError(MSG_FILE_FORMAT.format(role=role, suffix="".join(path.suffixes) or path.name, path=path))
     try:
         if fmt == "CSV":
-            frame = pd.read_csv(path, low_memory=False)
+            frame = pd.read_csv(path, low_memory=False, usecols=columns)
         else:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(path, engine="pyarrow", columns=columns,
+                                    to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
     except pd.errors.EmptyDataError:
         raise AuditInputError(MSG_FILE_EMPTY.format(role=role, path=path)) from None
     except Exception as exc:  # any parser failure is bad input, not a crash

@@ -170,7 +170,7 @@ def batched_metric(name: str, *, task: str, positive_label=None) -> Callable[[np
 BOOTSTRAP_BATCH_CELLS = 4_000_000
 
 
-def _batch_size(n_rows: int, n_resamples: int) -> int:
+def bootstrap_batch_size(n_rows: int, n_resamples: int) -> int:
     return max(1, min(n_resamples, BOOTSTRAP_BATCH_CELLS // max(n_rows, 1)))
 
 
@@ -228,7 +228,7 @@ def bootstrap_ci(
             confidence_level=confidence,
             method=method,
             vectorized=batched is not None,
-            batch=_batch_size(len(index), n_resamples),
+            batch=bootstrap_batch_size(len(index), n_resamples),
             random_state=np.random.default_rng(random_state),
         )
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
@@ -242,7 +242,7 @@ def _stratified_percentile(fn, y_true, y_out, strata, *, n_resamples: int, confi
     groups = [np.flatnonzero(strata == v) for v in np.unique(strata)]
     batched = getattr(fn, "batched", None)
     values = np.empty(n_resamples)
-    size = _batch_size(len(y_true), n_resamples)
+    size = bootstrap_batch_size(len(y_true), n_resamples)
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
             np.errstate(invalid="ignore", divide="ignore"):
         for start in range(0, n_resamples, size):

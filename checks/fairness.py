@@ -1066,7 +1066,11 @@ class Disparities(Check):
         neighbours = NearestNeighbors(n_neighbors=params["n_neighbors"], algorithm="ball_tree").fit(X).kneighbors(X, return_distance=False)
         terms = 1.0 - np.abs(labels - labels[neighbours].mean(axis=1))
         _agree("consistency", float(terms.mean()), estimate, "AIF360")
-        _, low, high = bootstrap_ci(lambda a, _b: float(np.mean(a)), terms, terms, n_resamples=params["n_resamples"],
+        def mean(a, _b):
+            return float(np.mean(a))
+
+        mean.batched = lambda a, _b: a.mean(axis=-1)  # every resample at once
+        _, low, high = bootstrap_ci(mean, terms, terms, n_resamples=params["n_resamples"],
                                     confidence=conf, random_state=seed)
         return Metric(estimate, low, high, description=f"{description}, {n_rows} sampled rows"), n_rows
 

@@ -22,6 +22,7 @@ from auditor.evaluation import (
 from auditor.figures import label, new_figure, paired_dot_chart, to_svg
 from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
+from auditor.stats import bootstrap_batch_size
 
 np = lazy_module("numpy")
 
@@ -50,10 +51,19 @@ def _bootstrap_gap(train: Outputs, test: Outputs, metric: str, *, n_resamples: i
         except ValueError:
             return np.nan
 
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+    batched = fn.batched
+
+    def statistic_batched(i_tr, i_te, axis=-1):  # many resamples at once (auditor.stats.batched_metric)
+        return batched(train.y[i_tr], out_tr[i_tr]) - batched(test.y[i_te], out_te[i_te])
+
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
+            np.errstate(invalid="ignore", divide="ignore"):
         res = stats.bootstrap(
-            (np.arange(len(train)), np.arange(len(test))), statistic, paired=False, vectorized=False,
+            (np.arange(len(train)), np.arange(len(test))),
+            statistic if batched is None else statistic_batched,
+            paired=False, vectorized=batched is not None,
             n_resamples=n_resamples, confidence_level=confidence, method="percentile",
+            batch=bootstrap_batch_size(max(len(train), len(test)), n_resamples),
             random_state=np.random.default_rng(seed),
         )
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)

@@ -28,7 +28,7 @@ from auditor.evaluation import model_outputs
 from auditor.figures import bar_chart, new_figure, to_svg
 from auditor.lazy import lazy_attribute, lazy_module
 from auditor.results import Evidence, Findings, Metric
-from auditor.stats import bootstrap_ci
+from auditor.stats import bootstrap_ci, metric_function
 
 np = lazy_module("numpy")
 pd = lazy_module("pandas")
@@ -710,7 +710,8 @@ class MembershipInference(Check):
                             summary="Inconclusive: no training or no test row has a label the model knows.")
         score = -loss
         level, n_res = float(params["confidence"]), int(params["n_resamples"])
-        auc, low, high = bootstrap_ci(roc_auc_score, member, score, n_resamples=n_res, confidence=level, random_state=seed)
+        auc_fn = metric_function("roc_auc", task="binary", positive_label=1)  # with a batched form for the resamples
+        auc, low, high = bootstrap_ci(auc_fn, member, score, n_resamples=n_res, confidence=level, random_state=seed)
         adv, adv_low, adv_high = bootstrap_ci(membership_advantage, member, score, n_resamples=n_res, confidence=level,
                                               random_state=seed)
         metrics = {

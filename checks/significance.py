@@ -287,8 +287,14 @@ class BetterThanBaseline(Check):
 
     def _improvement(self, out, baseline, params, seed):
         fn = out.scorer(primary_metric(out.task))
+
+        def improvement(y, both):
+            return fn(y, both[:, 0]) - fn(y, both[:, 1])
+
+        if fn.batched is not None:  # many resamples at once (auditor.stats.batched_metric)
+            improvement.batched = lambda y, both: fn.batched(y, both[..., 0]) - fn.batched(y, both[..., 1])
         return bootstrap_ci(
-            lambda y, both: fn(y, both[:, 0]) - fn(y, both[:, 1]), out.y, np.column_stack([out.pred, baseline]),
+            improvement, out.y, np.column_stack([out.pred, baseline]),
             n_resamples=params["n_resamples"], confidence=params["confidence"], random_state=seed,
         )
 

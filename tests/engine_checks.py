@@ -92,3 +92,33 @@ class TwoPValues(Check):
             summary="two tests",
             metrics={"p_first": Metric(0.03, p_value=True), "p_second": Metric(0.04, p_value=True)},
         )
+
+
+class Sleeps(Check):
+    __doc__ = DOC.format(title="Runs for as long as it is told")
+    id = "TST006"
+    name = "sleeps"
+    area = "data_quality"
+    severity = "low"
+    params = {"seconds": Param(default=5.0, kind="float", help="how long to run", low=0, high=60)}
+    thresholds = {"x": Threshold(direction="above", fail=1)}
+
+    def run(self, ctx, params):
+        import time
+
+        deadline = time.monotonic() + params["seconds"]
+        while time.monotonic() < deadline:  # Python-level work, which a time limit interrupts
+            time.sleep(0.01)
+        return Findings(summary="done", metrics={"x": Metric(0)})
+
+
+class Swallows(Sleeps):
+    __doc__ = DOC.format(title="Catches every Exception while it runs")
+    id = "TST007"
+    name = "swallows"
+
+    def run(self, ctx, params):
+        try:
+            return super().run(ctx, params)
+        except Exception:  # a check's own broad except must not hide the time limit
+            return Findings(summary="swallowed", metrics={"x": Metric(0)})

@@ -95,7 +95,7 @@ def test_bootstrap_memory_is_bounded_by_batches(monkeypatch):
     whole = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2)
     whole_strat = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2, strata=y)
     monkeypatch.setattr(st, "BOOTSTRAP_BATCH_CELLS", 2000 * 7)  # 7 resamples per batch
-    assert st._batch_size(2000, 100) == 7
+    assert st.bootstrap_batch_size(2000, 100) == 7
     np.testing.assert_allclose(st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2), whole, rtol=1e-12)
     est, low, high = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2, strata=y)
     assert est == whole_strat[0]

@@ -1,0 +1,108 @@
+"""Per-check time limits and parallel runs (issue #10).
+
+Deterministic: the time limits are far apart from the checks' real durations, and the
+parallel run is compared field by field with the serial one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.adapters import SklearnAdapter
+from auditor.context import AuditContext
+from auditor.errors import PolicyError
+from auditor.policy import validate_policy
+from auditor.registry import load_registry
+from auditor.runner import plan_checks, run_checks
+from tests.conftest import fit_pipeline, make_binary_frame
+from tests.engine_checks import ALL, Sleeps, Swallows
+from tests.test_engine import make_registry
+
+
+@pytest.fixture()
+def ctx():
+    frame = make_binary_frame(500, seed=4)
+    train, test = frame.iloc[:350].reset_index(drop=True), frame.iloc[350:].reset_index(drop=True)
+    return AuditContext(
+        datasets={"train": train, "test": test}, target="y", task="binary",
+        features=["x1", "x2", "colour", "noise"], model=SklearnAdapter(fit_pipeline(train)),
+        positive_label=1, classes=[0, 1], sensitive=["colour"],
+    )
+
+
+def _run(ctx, raw, classes=(*ALL, Sleeps, Swallows), jobs=1):
+    registry = make_registry(list(classes))
+    policy = validate_policy(raw, registry)
+    return {r.id: r for r in run_checks(ctx, plan_checks(registry, policy), jobs=jobs)}
+
+
+def test_a_check_past_its_time_limit_is_an_error_and_the_audit_goes_on(ctx):
+    results = _run(ctx, {"time_limit_s": 0.5, "checks": {"TST006": {"params": {"seconds": 30}}}})
+    slow = results["TST006"]
+    assert slow.status == "error"
+    assert "exceeded its time limit of 0.5 s" in slow.summary
+    assert slow.error["type"] == "CheckTimeout"
+    assert slow.duration_s < 5
+    assert results["TST001"].status in ("pass", "warn", "fail")  # the others still ran
+    assert results["TST004"].status == "pass"
+
+
+def test_a_broad_except_in_the_check_cannot_swallow_the_time_limit(ctx):
+    results = _run(ctx, {"checks": {"TST007": {"time_limit_s": 0.3, "params": {"seconds": 30}}}})
+    assert results["TST007"].status == "error"
+    assert "time limit of 0.3 s" in results["TST007"].summary
+
+
+def test_per_check_limit_overrides_the_audit_wide_one(ctx):
+    raw = {"time_limit_s": 0.2, "checks": {"TST006": {"time_limit_s": None, "params": {"seconds": 0.5}},
+                                           "TST007": {"time_limit_s": 20, "params": {"seconds": 0.4}}}}
+    results = _run(ctx, raw)
+    assert results["TST006"].status == "pass"  # null: no limit for this check
+    assert results["TST007"].status == "pass"
+
+
+def test_no_limit_by_default(ctx):
+    results = _run(ctx, {"checks": {"TST006": {"params": {"seconds": 0.3}}}})
+    assert results["TST006"].status == "pass"
+
+
+@pytest.mark.parametrize("raw,message", [
+    ({"time_limit_s": 0}, r"time_limit_s must be a positive number of seconds or null"),
+    ({"time_limit_s": "10s"}, r"time_limit_s must be a positive number"),
+    ({"time_limit": 10}, r"unknown key 'time_limit'; did you mean 'time_limit_s'\?"),
+    ({"checks": {"TST006": {"time_limit_s": -1}}}, r"checks.TST006.time_limit_s must be a positive number"),
+    ({"checks": {"TST006": {"time_limits": 3}}}, r"unknown key 'time_limits'; did you mean 'time_limit_s'\?"),
+])
+def test_time_limit_policy_is_validated(raw, message):
+    with pytest.raises(PolicyError, match=message):
+        validate_policy(raw, make_registry([*ALL, Sleeps]))
+
+
+def test_time_limit_in_a_parallel_worker(ctx):
+    results = _run(ctx, {"time_limit_s": 0.5, "checks": {"TST006": {"params": {"seconds": 30}}}}, jobs=2)
+    assert results["TST006"].status == "error" and "time limit of 0.5 s" in results["TST006"].summary
+    assert results["TST002"].status == "error" and "planted bug" in results["TST002"].summary
+
+
+def _comparable(result):
+    data = result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
+    data.pop("duration_s", None)
+    if data.get("error"):
+        data["error"] = {k: v for k, v in data["error"].items() if k != "traceback"}
+    return data
+
+
+@pytest.mark.slow
+def test_parallel_results_are_those_of_a_serial_run(ctx):
+    """Real seeded checks (bootstraps, refits, perturbations, slices), serial and with two workers."""
+    registry = load_registry()
+    policy = validate_policy({"select": ["DQ", "LK", "OF", "ST", "RB", "FR", "CA", "PV"]}, registry)
+    planned = plan_checks(registry, policy)
+    serial = run_checks(ctx, planned, jobs=1)
+    fresh = AuditContext(**{k: getattr(ctx, k) for k in (
+        "datasets", "target", "task", "features", "model", "positive_label", "classes", "sensitive")})
+    parallel = run_checks(fresh, planned, jobs=2)
+    assert [r.id for r in serial] == [r.id for r in parallel]
+    assert len(serial) > 30
+    for a, b in zip(serial, parallel):
+        assert _comparable(a) == _comparable(b), a.id
