@@ -52,7 +52,9 @@ def run_audit(
         raise AuditInputError(
             "the policy selects no check (see its select, ignore and enabled settings); an audit of nothing cannot pass"
         )
+    loading = time.perf_counter()
     ctx, meta = build_context(opts, policy=policy.to_dict())
+    timings: dict[str, float] = {"load_s": round(time.perf_counter() - loading, 3)}
     unknown = sorted(set(policy.features) - set(ctx.features))
     if unknown:
         raise AuditInputError(
@@ -66,7 +68,8 @@ def run_audit(
         "sha256": sha256_file(policy_path) if policy_path else None,
     }
     testing: dict[str, Any] = {}
-    results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs)
+    results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs,
+                         timings=timings)
     attach_waivers(results, policy, today=today or dt.date.today())
     gate = evaluate_gate(results, policy)
     notes = list(ctx.notes)
@@ -100,6 +103,8 @@ def run_audit(
     )
     if title:
         report["title"] = title
+    # Where the time went: reading the inputs, the one prediction pass per dataset, the checks.
+    report["timings"] = {**timings, "jobs": jobs}
     return report
 
 

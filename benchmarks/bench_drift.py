@@ -14,13 +14,13 @@ import time
 
 import numpy as np
 import pandas as pd
+from auditor.checks import drift as dr
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from auditor.adapters import SklearnAdapter
-from auditor.checks import drift as dr
 from auditor.context import AuditContext
 from auditor.thresholds import judge
 

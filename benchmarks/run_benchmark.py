@@ -8,8 +8,9 @@ column, a scikit-learn model, a 70/30 split, written to a temporary folder as Pa
 and CSV. Every measurement is a fresh process started the way a user starts it (the
 ``auditor`` command), so its wall time includes start-up, reading the data, loading the
 model, the one prediction pass, every check and writing the reports. Peak memory is the
-largest summed resident set size of the process and all its children, sampled every
-50 ms with psutil (without psutil: the largest single process, from getrusage).
+largest summed proportional set size (resident memory, pages shared between processes
+counted once) of the process and all its children, sampled every 50 ms with psutil
+(without psutil: the largest single process's resident set, from getrusage).
 
 Peers run on the same files, each with its own Python (an environment of its own,
 because they pin older libraries): ``--peer deepchecks=/path/to/python`` or the
@@ -42,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from workload import SENSITIVE, TARGET, fit_model, write_workload  # noqa: E402
+from workload import SENSITIVE, TARGET, fit_model, write_workload
 
 TRUST = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 PEERS = {
@@ -61,6 +62,15 @@ def loadavg() -> str:
         return "unknown"
 
 
+def _resident(proc) -> int:
+    """Proportional set size where Linux gives it (pages shared between forked workers
+    counted once in all), else the resident set size."""
+    try:
+        return proc.memory_full_info().pss
+    except (AttributeError, OSError):
+        return proc.memory_info().rss
+
+
 def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 3600) -> dict:
     """Run ``cmd``; its wall time, peak memory of its process tree (MB), exit code and stdout."""
     try:
@@ -68,6 +78,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float
     except ImportError:
         psutil = None
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), **(env or {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
@@ -79,7 +90,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float
                 total = 0
                 for p in tree:
                     try:
-                        total += p.memory_info().rss
+                        total += _resident(p)
                     except psutil.Error:
                         pass
                 peak = max(peak, total)
@@ -88,8 +99,10 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float
             time.sleep(0.05)
     out, err = proc.communicate(timeout=timeout)
     wall = time.perf_counter() - started
-    single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
-    return {"wall_s": wall, "peak_mb": max(peak, single if psutil is None else 0) / 2**20,
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    single = after.ru_maxrss * 1024  # KiB on Linux
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": max(peak, single if psutil is None else 0) / 2**20,
             "exit_code": proc.returncode, "stdout": out, "stderr": err}
 
 
@@ -98,11 +111,13 @@ def auditor_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-m", "auditor"]
 
 
-def startup_times(repeat: int = 10) -> dict[str, float]:
+def startup_times(repeat: int = 10) -> dict[str, str]:
     cmd = auditor_cmd()
     out = {}
     for name, args in (("auditor --help", ["--help"]), ("auditor checks list", ["checks", "list"])):
-        out[name] = statistics.median(measure(cmd + args)["wall_s"] for _ in range(repeat))
+        runs = [measure(cmd + args) for _ in range(repeat)]
+        out[name] = (f"{statistics.median(r['wall_s'] for r in runs):.2f} s "
+                     f"(CPU {statistics.median(r['cpu_s'] for r in runs):.2f} s)")
     return out
 
 
@@ -111,7 +126,10 @@ def family_times(report_path: Path) -> dict[str, float]:
     by_area: dict[str, float] = defaultdict(float)
     for check in report["checks"]:
         by_area[check["area"]] += check.get("duration_s") or 0.0
-    return dict(sorted(by_area.items(), key=lambda kv: -kv[1]))
+    timings = report.get("timings", {})
+    ordered = dict(sorted(by_area.items(), key=lambda kv: -kv[1]))
+    return {"(reading data and model)": timings.get("load_s", 0.0),
+            "(one prediction pass per dataset)": timings.get("predictions_s", 0.0), **ordered}
 
 
 def sampled_checks(report_path: Path) -> list[str]:
@@ -154,11 +172,13 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
         best = runs[0]["out"] / "report.json"
         result["runs"][name] = {
             "wall_s": statistics.median(r["wall_s"] for r in runs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
             "peak_mb": max(r["peak_mb"] for r in runs),
             "families": family_times(best),
             "sampled": sampled_checks(best),
         }
-        print(f"  {name:<40}{result['runs'][name]['wall_s']:>8.1f} s{result['runs'][name]['peak_mb']:>8.0f} MB", flush=True)
+        run = result["runs"][name]
+        print(f"  {name:<40}{run['wall_s']:>8.1f} s{run['peak_mb']:>8.0f} MB  (CPU {run['cpu_s']:.1f} s)", flush=True)
     if args.pdf:
         report = next(iter(result["runs"].values()))
         src = folder / "out_0_0" / "report.json"
@@ -185,6 +205,7 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
         if runs:
             result["peers"][peer] = {
                 "wall_s": statistics.median(r["wall_s"] for r in runs),
+                "cpu_s": statistics.median(r["cpu_s"] for r in runs),
                 "suite_s": statistics.median(r["suite_s"] for r in runs),
                 "peak_mb": max(r["peak_mb"] for r in runs),
             }
@@ -196,16 +217,18 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
     return result
 
 
-def table(results: list[dict], startup: dict[str, float], machine: str, peers: dict[str, str]) -> str:
-    lines = [f"Measured {dt.date.today().isoformat()} on {machine}; `OMP_NUM_THREADS=1`.", ""]
-    lines += ["| what | " + " | ".join(f"{r['rows']:,} rows: s | peak MB" for r in results) + " |",
+def table(results: list[dict], startup: dict[str, str], machine: str, peers: dict[str, str]) -> str:
+    lines = [f"Measured {dt.date.today().isoformat()} on {machine}; `OMP_NUM_THREADS=1`. Wall seconds of the whole",
+             "process (median), its CPU seconds in brackets (less affected by other load on the machine),",
+             "peak resident memory of the process tree.", ""]
+    lines += ["| what | " + " | ".join(f"{r['rows']:,} rows: s (CPU s) | peak MB" for r in results) + " |",
               "|---|" + "---|---|" * len(results)]
     names = list(dict.fromkeys(n for r in results for n in r["runs"]))
     for name in names:
         cells = []
         for r in results:
             run = r["runs"].get(name)
-            cells += [f"{run['wall_s']:.1f}", f"{run['peak_mb']:.0f}"] if run else ["", ""]
+            cells += [f"{run['wall_s']:.1f} ({run['cpu_s']:.1f})", f"{run['peak_mb']:.0f}"] if run else ["", ""]
         lines.append(f"| auditor: {name} | " + " | ".join(cells) + " |")
     if any("pdf_s" in r for r in results):
         lines.append("| auditor: PDF from report.json (`auditor render`) | " + " | ".join(
@@ -215,7 +238,7 @@ def table(results: list[dict], startup: dict[str, float], machine: str, peers: d
         for r in results:
             p = r["peers"].get(peer)
             if p and "wall_s" in p:
-                cells += [f"{p['wall_s']:.1f} (suite {p['suite_s']:.1f})", f"{p['peak_mb']:.0f}"]
+                cells += [f"{p['wall_s']:.1f} ({p['cpu_s']:.1f}); suite alone {p['suite_s']:.1f}", f"{p['peak_mb']:.0f}"]
             else:
                 pub = PUBLISHED.get(peer, {}).get(r["rows"])
                 cells += [f"~{pub:.0f} (published, not run here)" if pub else "not run", ""]
@@ -229,10 +252,10 @@ def table(results: list[dict], startup: dict[str, float], machine: str, peers: d
             lines.append(f"- {label} / auditor ({ours}), whole processes: {'; '.join(ratios)}.")
     if not peers:
         lines.append("- No peer was given (--peer NAME=PYTHON): peers' figures are the published ones.")
-    lines.append("- Start-up: " + "; ".join(f"`{k}` {v:.2f} s" for k, v in startup.items()) + " (median of 10).")
+    lines.append("- Start-up: " + "; ".join(f"`{k}` {v}" for k, v in startup.items()) + " (median of 10).")
     lines.append("- Load average (1, 5, 15 min) before / after each size: "
                  + "; ".join(f"{r['rows']:,} rows: {r['load_before']} / {r['load_after']}" for r in results) + ".")
-    lines += ["", "Time per check family in the serial full audit (sum of the checks' own `duration_s`):", ""]
+    lines += ["", "Where the time of the serial full audit went (report.json `timings`, and per area the sum of the checks' own `duration_s`):", ""]
     areas = list(dict.fromkeys(a for r in results for a in r["runs"][ours]["families"]))
     lines += ["| area | " + " | ".join(f"{r['rows']:,} rows: s" for r in results) + " |", "|---|" + "---|" * len(results)]
     for area in areas:
@@ -265,7 +288,7 @@ def main() -> None:
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB, Python {platform.python_version()}")
     print(f"# {machine}; load average {loadavg()}; peers: {', '.join(peers) or 'none'}", flush=True)
     startup = startup_times()
-    print("  " + "; ".join(f"{k}: {v:.2f} s" for k, v in startup.items()), flush=True)
+    print("  " + "; ".join(f"{k}: {v}" for k, v in startup.items()), flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="auditor-bench-") as tmp:
         for rows in args.rows:
@@ -278,7 +301,7 @@ def main() -> None:
     if not args.no_readme:
         readme = HERE / "README.md"
         body = readme.read_text()
-        new = re.sub(f"{MARK_START}.*?{MARK_END}", lambda _: f"{MARK_START}\n{text}\n{MARK_END}", body, flags=re.S)
+        new = re.sub(f"{MARK_START}.*?{MARK_END}", lambda _: f"{MARK_START}\n{text}\n{MARK_END}", body, flags=re.DOTALL)
         readme.write_text(new if new != body or MARK_START in body else body + f"\n{MARK_START}\n{text}\n{MARK_END}\n")
 
 

@@ -100,3 +100,24 @@ def test_bootstrap_memory_is_bounded_by_batches(monkeypatch):
     est, low, high = st.bootstrap_ci(fn, y, out, n_resamples=100, random_state=2, strata=y)
     assert est == whole_strat[0]
     assert abs((high - low) - (whole_strat[2] - whole_strat[1])) < 0.3 * (whole_strat[2] - whole_strat[1])
+
+
+def test_encode_labels_looks_up_each_distinct_value_as_the_row_by_row_lookup_did():
+    from auditor.stats import encode_labels
+
+    def row_by_row(values, classes):
+        lookup = {c: i for i, c in enumerate(classes)}
+        lookup.update({str(c): i for i, c in enumerate(classes)})
+        return [lookup.get(v, lookup.get(str(v), -1)) for v in values]
+
+    cases = [
+        (np.array([0, 1, 1, 0, 2]), [0, 1]),
+        (np.array(["a", "b", None, np.nan, "c"], dtype=object), ["a", "b"]),
+        (np.array([True, False, 1, 0, 1.0, "1", "True"], dtype=object), [0, 1]),
+        (np.array([1.0, 0.0, np.nan]), [0, 1]),
+        (np.array(["0", "1", "2"], dtype=object), [0, 1, 2]),
+        (np.array([np.nan, "nan"], dtype=object), ["nan", "x"]),
+        (np.array([], dtype=object), [0, 1]),
+    ]
+    for values, classes in cases:
+        assert encode_labels(values, classes).tolist() == row_by_row(values, classes)

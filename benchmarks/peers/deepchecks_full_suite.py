@@ -15,15 +15,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pandas as pd  # noqa: E402
-from workload import TARGET, categorical_columns, fit_model  # noqa: E402
+import pandas as pd
+from workload import TARGET, categorical_columns, fit_model
 
 train, test = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
 out = Path(sys.argv[3])
 model = fit_model(train)
 
-from deepchecks.tabular import Dataset  # noqa: E402
-from deepchecks.tabular.suites import full_suite  # noqa: E402
+from deepchecks.tabular import Dataset
+from deepchecks.tabular.suites import full_suite
 
 started = time.perf_counter()
 cats = categorical_columns(train)

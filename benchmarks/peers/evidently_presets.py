@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pandas as pd  # noqa: E402
-from workload import TARGET, categorical_columns  # noqa: E402
+import pandas as pd
+from workload import TARGET, categorical_columns
 
 train, test = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
 out = Path(sys.argv[3])
