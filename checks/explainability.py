@@ -169,6 +169,16 @@ def stability_runs(ctx: "AuditContext", *, rows: int, repeats: int, runs: int) -
     return ctx.memo(("explainability", "stability", rows, repeats, runs), compute)
 
 
+def _shap():
+    """The shap module; its plotting colours raise PendingDeprecationWarnings on import that say nothing about the audit."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
+    return shap
+
+
 @contextmanager
 def _numpy_global_rng():
     """shap's Permutation explainer seeds NumPy's global generator; leave it as it was found."""
@@ -222,7 +232,11 @@ class _Codec:
         data = {}
         for j, col in enumerate(self.columns):
             if self.numeric[col]:
-                series = pd.Series(matrix[:, j])
+                values = matrix[:, j]
+                series = pd.Series(values)
+                if np.issubdtype(self.dtypes[col], np.integer) and not np.all(np.mod(values, 1) == 0):
+                    data[col] = series  # perturbed values between the integers stay as they are
+                    continue
             else:
                 levels = np.empty(len(self.levels[col]), dtype=object)
                 levels[:] = self.levels[col]
@@ -275,7 +289,7 @@ class Attributions:
         probe = ctx.X("test").head(5)
         est = _tree_estimator(ctx, probe)
         if est is not None:
-            import shap
+            shap = _shap()
 
             try:
                 explainer = shap.TreeExplainer(est)
@@ -335,7 +349,7 @@ class Attributions:
         so the same seed on two nearby rows compares the rows, not the explainer's randomness."""
         if self.tree is not None:
             return self._tree_values(self.tree, X)
-        import shap
+        shap = _shap()
 
         masker = shap.maskers.Independent(self.codec.encode(self.background), max_samples=len(self.background))
         matrix = self.codec.encode(X)
@@ -587,7 +601,7 @@ class GlobalImportance(Check):
                        f"{wording.metric_label(score)} by {perm[order[0]]:.3f}, {wording.share(share)} of the summed "
                        f"permutation importance. SHAP ({sv['method']} explainer, {len(sv['rows'])} rows) ranks "
                        f"{_names(features, shap_order[:3])} first; "
-                       f"{wording.count(above_zero, 'feature')} have an importance interval above zero.")
+                       f"{wording.count(above_zero, 'feature')} {'has' if above_zero == 1 else 'have'} an importance interval above zero.")
         rows = []
         shap_rank = {f: r + 1 for r, f in enumerate(shap_order)}
         for rank, i in enumerate(order[:MAX_SHOWN], start=1):
@@ -1037,8 +1051,10 @@ class LocalStability(Check):
     What it checks:
         For ``local_rows`` test rows, how much the row's SHAP attributions change when its
         numeric inputs move a little: each row gets ``perturbations`` copies with Gaussian
-        noise of ``scale`` standard deviations (training spread) on every numeric feature
-        (immutable features untouched, declared bounds respected). The local Lipschitz
+        noise of ``scale`` robust standard deviations (the training rows' interquartile
+        range / 1.349) on every numeric feature (immutable features, and features whose
+        middle half is a single value such as a spike at zero, untouched; declared bounds
+        respected). The local Lipschitz
         estimate of a row is the largest ``||attribution change|| / ||input change||`` over
         its copies, with the input change in standard deviations and the attribution
         change relative to the mean attribution norm of the sampled rows; the row and its
@@ -1072,7 +1088,7 @@ class LocalStability(Check):
     params = {
         "local_rows": Param(default=30, kind="int", low=5, high=10_000, help="test rows whose explanations are perturbed"),
         "perturbations": Param(default=4, kind="int", low=1, high=100, help="perturbed copies per row"),
-        "scale": Param(default=0.05, kind="float", low=0.001, high=1.0, help="noise, in standard deviations of each numeric feature"),
+        "scale": Param(default=0.05, kind="float", low=0.001, high=1.0, help="noise, in robust standard deviations (IQR / 1.349) of each numeric feature"),
         "max_lipschitz": Param(default=5.0, kind="float", low=0.1, high=1000.0,
                                help="relative local Lipschitz estimate above which a row's explanation counts as unstable"),
         "rows": ROWS, "background": BACKGROUND,
@@ -1094,14 +1110,22 @@ class LocalStability(Check):
         if len(test) == 0:
             return _skip("the test data has no rows")
         domains = ctx.feature_domains or {}
-        numeric = [c for c in ctx.features if is_numeric(test[c]) and not (domains.get(c) or {}).get("immutable")]
+        from scipy.stats import iqr
+
+        spread_source = ctx.X("train") if ctx.has("train") else test
+        candidates = [c for c in ctx.features if is_numeric(test[c]) and not (domains.get(c) or {}).get("immutable")]
+        # The spread is the IQR scaled to a normal's sd: a column whose middle half is one value (a spike
+        # at zero, such as capital gains) has none, and noise on it would leave the data's support.
+        spreads = {c: float(iqr(spread_source[c].to_numpy(dtype=float, na_value=np.nan), scale="normal", nan_policy="omit"))
+                   for c in candidates}
+        numeric = [c for c in candidates if np.isfinite(spreads[c]) and spreads[c] > 0]
+        spiky = [c for c in candidates if c not in numeric]
         if not numeric:
-            return _skip("no mutable numeric input to perturb")
+            return _skip("no mutable numeric input with a spread to perturb"
+                         + (f" ({', '.join(spiky[:5])} have a zero interquartile range)" if spiky else ""))
         idx, sample = ctx.sample_index("test", params["local_rows"], check_id=self.id)
         rows = test.iloc[idx].reset_index(drop=True)
-        spread_source = ctx.X("train") if ctx.has("train") else test
-        sd = np.array([float(np.nanstd(spread_source[c].to_numpy(dtype=float, na_value=np.nan))) for c in numeric])
-        sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+        sd = np.array([spreads[c] for c in numeric])
         rng = ctx.rng(self.id)
         j = params["perturbations"]
         copies = rows.loc[rows.index.repeat(j)].reset_index(drop=True)
@@ -1142,17 +1166,20 @@ class LocalStability(Check):
             table.append([int(idx[w]), float(lipschitz[w]), float(change[w].max()), flat_names[int(np.argmax(delta))],
                           "yes" if unstable[w] else ""])
         summary = (f"Of {len(rows)} test rows, {wording.count(int(unstable.sum()), 'row')} "
-                   f"({wording.share(share)}) have explanations that change more than {params['max_lipschitz']} times as much "
-                   f"as their inputs (noise of {params['scale']} standard deviations, {j} copies per row); the median "
+                   f"({wording.share(share)}) {'has' if int(unstable.sum()) == 1 else 'have'} explanations that change more than {params['max_lipschitz']} times as much "
+                   f"as their inputs (noise of {params['scale']} robust standard deviations, {j} copies per row); the median "
                    f"local Lipschitz estimate is {np.median(lipschitz):.2f}, the largest {lipschitz.max():.2f}.")
+        if spiky:
+            summary += (f" Not perturbed (a zero interquartile range: noise would leave the data's support): "
+                        f"{', '.join(wording.shorten(c) for c in spiky[:8])}.")
         return Findings(
             summary=summary, metrics=metrics, sample=sample,
             evidence=[Evidence(
                 title="Least stable explanations",
                 columns=["test row", "local Lipschitz", "largest relative attribution change", "feature that moved most", "unstable"],
                 rows=table,
-                note=(f"Attributions: {explainer.description}. Input change in standard deviations of the "
-                      f"{'training' if ctx.has('train') else 'test'} data; attribution change relative to the mean attribution "
+                note=(f"Attributions: {explainer.description}. Input change in robust standard deviations "
+                      f"(IQR / 1.349) of the {'training' if ctx.has('train') else 'test'} data; attribution change relative to the mean attribution "
                       f"norm ({scale:.4g} {explainer.units})."),
             )],
             recommendation=("Single-row explanations are stable under small input changes." if not unstable.any() else
