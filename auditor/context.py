@@ -47,6 +47,7 @@ class AuditContext:
     notes: list[str] = field(default_factory=list)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _views: dict[str, "AuditContext"] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def for_model(self, name: str) -> "AuditContext":
         """The same data seen through another of the compared models (its outputs cached apart)."""
@@ -57,7 +58,7 @@ class AuditContext:
 
             other = self.others[name]
             self._views[name] = dataclasses.replace(
-                self, model=other, model_name=name, others={}, _cache={}, _views={},
+                self, model=other, model_name=name, others={}, _cache={}, _views={}, _memo={},
                 # each model is called with the inputs it was fitted on
                 features=list(other.feature_names) if other.feature_names else self.features,
             )
@@ -103,6 +104,19 @@ class AuditContext:
         if isinstance(value, ModelCallError):
             raise value
         return value
+
+    def memo(self, key: Any, compute):
+        """``compute()`` once per ``key`` for this context, then the stored value.
+
+        For expensive results that several checks share (SHAP values, permutation
+        importances). The key must name everything the value depends on (the method, the
+        role, the sample's size and seed, the parameters); the model is implied, since
+        each compared model's view (:meth:`for_model`) keeps a memo of its own. An
+        exception is not stored: the next caller computes again and sees it too.
+        """
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def predictions(self, role: str) -> np.ndarray:
         """The model's predicted labels (classification) or values (regression) for a role."""

@@ -105,3 +105,46 @@ def paired_dot_chart(title: str, rows: list[tuple[str, float, float]], names: tu
     ax.set_axisbelow(True)
     ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=2, bbox_to_anchor=(0, 1.0))
     return to_svg(fig, title=title, caption=caption)
+
+
+def importance_panels(title: str, labels: list[str], panels: list[dict[str, Any]], *, caption: str) -> Figure:
+    """Side-by-side panels sharing one row per label: in each, a point estimate with its interval.
+
+    Each panel is ``{"name", "xlabel", "values", "low", "high"}`` (lists in ``labels``' order);
+    used for feature importance measured several ways.
+    """
+    width = 3.6 * len(panels) + 1.6
+    fig = new_figure(width, 0.32 * len(labels) + 1.5)
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    positions = np.arange(len(labels))
+    for ax, panel in zip(axes, panels):
+        values = np.asarray(panel["values"], dtype=float)
+        low = np.asarray(panel["low"], dtype=float)
+        high = np.asarray(panel["high"], dtype=float)
+        ax.hlines(positions, low, high, color="#3b5b92", linewidth=2.5)
+        ax.plot(values, positions, "o", color="#1d2b44", markersize=4.5)
+        ax.axvline(0, color="#999999", linewidth=0.8)
+        ax.set_title(label(panel["name"]), fontsize=10)
+        ax.set_xlabel(label(panel["xlabel"], 60), fontsize=9)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0].set_yticks(positions, labels=[label(s) for s in labels])
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    return to_svg(fig, title=title, caption=caption)
+
+
+def dendrogram_chart(title: str, linkage: np.ndarray, labels: list[str], *, cut: float, xlabel: str, caption: str) -> Figure:
+    """A horizontal dendrogram (scipy.cluster.hierarchy) with a dashed line where clusters are cut."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    fig = new_figure(6.5, 0.3 * len(labels) + 1.3)
+    ax = fig.add_subplot()
+    dendrogram(linkage, labels=[label(s) for s in labels], orientation="left", ax=ax,
+               color_threshold=cut, above_threshold_color="#8a96a8", leaf_font_size=9)
+    ax.axvline(cut, color="#b03a2e", linestyle="--", linewidth=1)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return to_svg(fig, title=title, caption=caption)

@@ -532,4 +532,67 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "OF003": (_noisy_tree, {"fail"}),
     "OF004": (_noisy_tree, {"fail"}),
     "OF005": (_overtrained_history, {"fail"}),
+    # explainability (EX001-EX006); the factories are defined below the mapping
+    "EX001": (lambda: _ex_leaky(), {"fail"}),
+    "EX002": (lambda: _ex_near_copies(), {"fail"}),
+    "EX003": (lambda: _ex_noise_reliant(), {"fail"}),
+    "EX004": (lambda: _ex_near_copies(), {"fail"}),
+    "EX005": (_noisy_tree, {"fail"}),  # an unpruned tree: a 0.05 sd step crosses splits and rewrites attributions
+    "EX006": (_noisy_tree, {"fail"}),  # it memorised 20% flipped labels: training importance does not carry over
 }
+
+
+# -- explainability (EX001-EX006) ---------------------------------------------------------
+def _ex_leaky() -> AuditContext:
+    """'noise' is the label plus a little noise, in train and test, and the model was fitted on it:
+    one input carries nearly all of the model's performance."""
+    train, test = make_binary_frame(2000, seed=1), make_binary_frame(2000, seed=2)
+    rng = np.random.default_rng(0)
+    for frame in (train, test):
+        frame["noise"] = frame["y"] + rng.normal(0, 0.1, len(frame))
+    return _ctx(train, test, model_on=train)
+
+
+def ex_copies_frame(n: int, seed: int) -> pd.DataFrame:
+    """The clean task plus two near-copies of its strongest feature x1 (noise of 0.01 sd)."""
+    frame = make_binary_frame(n, seed=seed)
+    rng = np.random.default_rng(seed + 50)
+    frame["x1_copy"] = frame["x1"] + rng.normal(0, 0.01, n)
+    frame["x1_copy2"] = frame["x1"] + rng.normal(0, 0.01, n)
+    return frame
+
+
+def _ex_near_copies() -> AuditContext:
+    """A strongly L2-penalised logistic pipeline fitted on x1 and two near-copies of it: the penalty splits
+    x1's weight evenly between the three, so their importances tie and their order is a coin flip on every
+    resample."""
+    train, test = ex_copies_frame(3000, 1), ex_copies_frame(3000, 2)
+    ctx = _ctx(train, test)
+    model = fit_pipeline(train)
+    model.set_params(clf__C=0.01).fit(train.drop(columns=["y"]), train["y"])
+    ctx.model = SklearnAdapter(model)
+    ctx.features = FEATURES + ["x1_copy", "x1_copy2"]
+    return ctx
+
+
+class NoiseReliant:
+    """A fitted classifier whose log-odds also move with 'noise' (uniform 0-10, unrelated to the label):
+    SHAP sees the output move with it, permutation importance sees no loss of ROC AUC when it is shuffled."""
+
+    def __init__(self, model, *, weight: float = 1.0):
+        self.model, self.weight, self.classes_ = model, weight, model.classes_
+
+    def predict_proba(self, X):
+        p = np.clip(self.model.predict_proba(X)[:, 1], 1e-9, 1 - 1e-9)
+        logit = np.log(p / (1 - p)) + self.weight * (X["noise"].to_numpy(dtype=float) - 5.0)
+        q = 1 / (1 + np.exp(-logit))
+        return np.column_stack([1 - q, q])
+
+    def predict(self, X):
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+
+def _ex_noise_reliant() -> AuditContext:
+    ctx = _ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22))
+    ctx.model = SklearnAdapter(NoiseReliant(fit_pipeline(make_binary_frame(3000, seed=11))))
+    return ctx

@@ -1,0 +1,1299 @@
+"""Explainability checks (area ``explainability``, IDs EX001-EX006).
+
+Can the model's explanations be trusted? Each check measures one way an explanation
+can mislead: importance that hangs on one feature, rankings that reshuffle with the
+resample or the seed, two methods that name different features, correlated features
+that trade importance between them, attributions that jump under tiny input changes,
+and features that matter only on the rows the model was trained on.
+
+Two importance methods are computed once per audit and shared by the checks through
+``AuditContext.memo`` (keyed by the method, the role, the sample's size and seed and
+the parameters that change the value):
+
+* permutation importance (``sklearn.inspection.permutation_importance``) on the raw
+  input columns, categorical ones included: the drop of the model's score (ROC AUC for
+  binary models with probabilities, balanced accuracy for other classifiers, R² for
+  regression) when a column is shuffled;
+* SHAP values (the ``shap`` library): ``TreeExplainer`` when the model is itself a tree
+  model shap supports, fitted on the raw numeric columns; otherwise the model-agnostic
+  Permutation explainer over the raw input columns, through the model adapter only, with
+  a background sample of training rows as the masker. Categorical columns are handed to
+  shap as integer codes and decoded back to their values before the model is called, so
+  every column is explained, whatever its type.
+
+Every check works on a seeded sample of the test rows (``rows``, shared by the family
+and recorded in each result's ``sample``); SHAP explains a smaller sample
+(``shap_rows``) against ``background`` training rows. Heavy libraries are imported
+inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from auditor import wording
+from auditor.check import Check, Param, Threshold
+from auditor.results import Evidence, Findings, Metric
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from auditor.context import AuditContext
+
+#: The family's shared sample is drawn with this key, so that every EX check sees the same rows.
+FAMILY = "EX"
+#: Evidence tables and figures show at most this many features.
+MAX_SHOWN = 15
+TREE_MODELS = (
+    "DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
+    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
+    "GradientBoostingRegressor", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
+    "IsolationForest",
+)
+
+# Parameters the family shares: every check that reads a shared computation declares the
+# parameters that computation depends on, so a policy can set them per check.
+ROWS = Param(default=1000, kind="int", low=50, high=1_000_000,
+             help="test rows sampled for permutation importance (seeded; shared by the family)")
+REPEATS = Param(default=3, kind="int", low=1, high=50, help="shuffles of each column per permutation-importance run")
+RUNS = Param(default=6, kind="int", low=3, high=100,
+             help="bootstrap resamples of the test sample, each with its own shuffling seed")
+SHAP_ROWS = Param(default=100, kind="int", low=20, high=100_000, help="test rows explained with SHAP")
+BACKGROUND = Param(default=30, kind="int", low=5, high=5000, help="training rows the model-agnostic SHAP explainer masks with")
+TOP_K = Param(default=5, kind="int", low=1, high=100, help="how many leading features count as the top features")
+MIN_SHARE = Param(default=0.05, kind="float", low=0.0, high=1.0,
+                  help="a feature counts among the top ones only with at least this share of the top feature's importance")
+MIN_CORR = Param(default=0.8, kind="float", low=0.3, high=1.0,
+                 help="|Spearman correlation| at which numeric features are grouped as near-copies")
+
+
+# -- shared computations ------------------------------------------------------------------
+def _sample(ctx: "AuditContext", role: str, rows: int):
+    """Inputs, integer-coded labels and the ``sample`` record of the family's seeded sample of a role."""
+
+    def compute():
+        from auditor.stats import encode_labels
+
+        X, y, record = ctx.labelled_sample(role, rows, check_id=FAMILY)
+        record = dict(record, rows_used=int(len(X)))
+        y = encode_labels(y.to_numpy(), ctx.classes) if ctx.is_classification else y.to_numpy(dtype=float)
+        return X.reset_index(drop=True), y, record
+
+    return ctx.memo(("explainability", "sample", role, rows), compute)
+
+
+def _score_name(ctx: "AuditContext") -> str:
+    if ctx.task == "regression":
+        return "r2"
+    return "roc_auc" if ctx.task == "binary" and ctx.model.has_proba else "balanced_accuracy"
+
+
+class _ModelView:
+    """The audited model as ``sklearn.inspection.permutation_importance`` expects an estimator.
+
+    It is already fitted and is never refitted: ``fit`` exists only because scikit-learn
+    checks for it. Every call goes through the context's model adapter.
+    """
+
+    def __init__(self, ctx: "AuditContext"):
+        self.ctx = ctx
+
+    def fit(self, X, y):  # pragma: no cover - never called
+        return self
+
+    def score(self, X, y) -> float:
+        from auditor.stats import encode_labels, metric_function
+
+        ctx, name = self.ctx, _score_name(self.ctx)
+        if name == "r2":
+            return float(metric_function("r2", task="regression")(y, np.asarray(ctx.call_model(X), dtype=float)))
+        if name == "roc_auc":
+            positive = ctx.classes.index(ctx.positive_label)
+            proba = np.asarray(ctx.call_model(X, proba=True), dtype=float)
+            return float(metric_function("roc_auc", task="binary", positive_label=positive)(y, proba[:, positive]))
+        pred = encode_labels(np.asarray(ctx.call_model(X)), ctx.classes)
+        return float(metric_function("balanced_accuracy", task=ctx.task)(y, pred))
+
+
+def _scorer(estimator: _ModelView, X, y) -> float:
+    return estimator.score(X, y)
+
+
+def _sample_problem(ctx: "AuditContext", role: str, y: np.ndarray) -> str | None:
+    if len(y) < 20:
+        return f"only {len(y)} labelled {role} rows: too few to measure importance"
+    if ctx.is_classification and len(np.unique(y)) < 2:
+        return f"the sampled {role} rows hold a single class, so the model's score (and any drop in it) is undefined"
+    return None
+
+
+def permutation(ctx: "AuditContext", role: str, *, rows: int, repeats: int) -> dict[str, Any]:
+    """Permutation importance of every input column on the family's sample of ``role``."""
+
+    def compute():
+        from sklearn.inspection import permutation_importance
+
+        X, y, _ = _sample(ctx, role, rows)
+        view = _ModelView(ctx)
+        result = permutation_importance(view, X, y, scoring=_scorer, n_repeats=repeats,
+                                        random_state=ctx.seed_for(FAMILY) % (2**31))
+        return {"mean": result.importances_mean, "std": result.importances_std, "baseline": view.score(X, y)}
+
+    return ctx.memo(("explainability", "permutation", role, rows, repeats), compute)
+
+
+def stability_runs(ctx: "AuditContext", *, rows: int, repeats: int, runs: int) -> np.ndarray:
+    """Permutation importance recomputed on ``runs`` bootstrap resamples of the test sample,
+    each with its own shuffling seed: shape (runs, features)."""
+
+    def compute():
+        from sklearn.inspection import permutation_importance
+
+        X, y, _ = _sample(ctx, "test", rows)
+        base = ctx.seed_for(FAMILY)
+        rng = np.random.default_rng(base + 1)
+        view, out = _ModelView(ctx), []
+        for run in range(runs):
+            idx = rng.integers(0, len(y), size=len(y))
+            if ctx.is_classification and len(np.unique(y[idx])) < 2:
+                idx = np.arange(len(y))  # a one-class resample has no score; keep the sample itself
+            result = permutation_importance(view, X.iloc[idx].reset_index(drop=True), y[idx], scoring=_scorer,
+                                            n_repeats=repeats, random_state=(base + 2 + run) % (2**31))
+            out.append(result.importances_mean)
+        return np.asarray(out)
+
+    return ctx.memo(("explainability", "stability", rows, repeats, runs), compute)
+
+
+def _shap():
+    """The shap module; its plotting colours raise PendingDeprecationWarnings on import that say nothing about the audit."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
+    return shap
+
+
+@contextmanager
+def _numpy_global_rng():
+    """shap's Permutation explainer seeds NumPy's global generator; leave it as it was found."""
+    state = np.random.get_state()
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+class _Codec:
+    """Input columns as a float matrix for shap, and back: categorical values become integer codes."""
+
+    def __init__(self, ctx: "AuditContext", frames: list["pd.DataFrame"]):
+        from auditor.columns import is_numeric
+
+        self.columns = list(ctx.features)
+        first = frames[0]
+        self.dtypes = {c: first[c].dtype for c in self.columns}
+        self.numeric = {c: is_numeric(first[c]) for c in self.columns}
+        self.levels: dict[str, list[Any]] = {c: [] for c in self.columns if not self.numeric[c]}
+        self.codes: dict[str, dict[Any, int]] = {c: {} for c in self.levels}
+        for frame in frames:
+            self.encode(frame)
+
+    @staticmethod
+    def _key(value: Any) -> Any:
+        import pandas as pd
+
+        return ("<missing>",) if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+    def encode(self, frame: "pd.DataFrame") -> np.ndarray:
+        out = np.empty((len(frame), len(self.columns)), dtype=float)
+        for j, col in enumerate(self.columns):
+            values = frame[col]
+            if self.numeric[col]:
+                out[:, j] = values.to_numpy(dtype=float, na_value=np.nan)
+                continue
+            codes, levels = self.codes[col], self.levels[col]
+            for i, value in enumerate(values.tolist()):
+                key = self._key(value)
+                if key not in codes:
+                    codes[key] = len(levels)
+                    levels.append(value)
+                out[i, j] = codes[key]
+        return out
+
+    def decode(self, matrix: np.ndarray) -> "pd.DataFrame":
+        import pandas as pd
+
+        data = {}
+        for j, col in enumerate(self.columns):
+            if self.numeric[col]:
+                values = matrix[:, j]
+                series = pd.Series(values)
+                if np.issubdtype(self.dtypes[col], np.integer) and not np.all(np.mod(values, 1) == 0):
+                    data[col] = series  # perturbed values between the integers stay as they are
+                    continue
+            else:
+                levels = np.empty(len(self.levels[col]), dtype=object)
+                levels[:] = self.levels[col]
+                series = pd.Series(levels[np.rint(matrix[:, j]).astype(int)])
+            try:
+                series = series.astype(self.dtypes[col])
+            except (TypeError, ValueError):  # an integer column with a missing value stays float
+                pass
+            data[col] = series
+        return pd.DataFrame(data)
+
+
+def _tree_estimator(ctx: "AuditContext", X: "pd.DataFrame"):
+    """The underlying tree model when shap's TreeExplainer can explain the raw columns directly.
+
+    Only when the model sees the input columns as they are: a bare estimator, or a
+    pipeline whose earlier steps are all 'passthrough'. A pipeline that transforms its
+    inputs explains a different feature space, so it takes the model-agnostic path.
+    """
+    from auditor.columns import is_numeric
+
+    est = getattr(ctx.model, "estimator", None)
+    steps = getattr(est, "steps", None)
+    if steps is not None:
+        if any(step not in (None, "passthrough") for _, step in steps[:-1]):
+            return None
+        est = steps[-1][1]
+    if est is None or type(est).__name__ not in TREE_MODELS or type(est).__module__.split(".")[0] != "sklearn":
+        return None
+    if not all(is_numeric(X[c]) for c in X.columns):
+        return None
+    return est
+
+
+class Attributions:
+    """Per-row SHAP attributions of the audited model, by one of two explainers.
+
+    ``explain(X, seeds)`` returns an array of shape (rows, features, outputs): one output
+    for regression and binary models, one per class for multiclass probabilities.
+    """
+
+    def __init__(self, ctx: "AuditContext", *, background: int):
+        self.ctx = ctx
+        source = "train" if ctx.has("train") else "test"
+        idx, self.background_record = ctx.sample_index(source, background, check_id=FAMILY + "-background")
+        self.background = ctx.X(source).iloc[idx].reset_index(drop=True)
+        self.source = source
+        self.tree = None
+        self.declined = ""
+        probe = ctx.X("test").head(5)
+        est = _tree_estimator(ctx, probe)
+        if est is not None:
+            shap = _shap()
+
+            try:
+                explainer = shap.TreeExplainer(est)
+                self._tree_values(explainer, probe)
+                self.tree = explainer
+            except Exception as exc:  # an unsupported variant: the model-agnostic path explains it
+                self.declined = f" (shap's TreeExplainer declined the model: {type(exc).__name__})"
+        self.method = "tree" if self.tree is not None else "permutation"
+        self.codec = None if self.tree is not None else _Codec(ctx, [self.background])
+
+    @property
+    def description(self) -> str:
+        if self.method == "tree":
+            return "shap TreeExplainer (path-dependent) on the model's own output scale"
+        bg = self.background_record
+        return (f"shap Permutation explainer over the raw input columns, masked with {bg['rows_used']} {self.source} rows "
+                f"(seed {bg['seed']}); categorical columns coded as integers and decoded before each model call"
+                f"{self.declined}")
+
+    @property
+    def units(self) -> str:
+        if self.method == "tree":
+            return "model output units"
+        if self.ctx.task == "regression":
+            return "prediction units"
+        if self.ctx.model.has_proba:
+            return "probability"
+        return "predicted-class indicator"
+
+    def _tree_values(self, explainer, X: "pd.DataFrame") -> np.ndarray:
+        values = explainer.shap_values(X, check_additivity=False)
+        if isinstance(values, list):
+            values = np.stack(values, axis=-1)
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 2:
+            values = values[:, :, None]
+        if self.ctx.task == "binary" and values.shape[2] == 2:
+            pos = self.ctx.classes.index(self.ctx.positive_label)
+            values = values[:, :, pos:pos + 1]
+        return values
+
+    def _output(self, matrix: np.ndarray) -> np.ndarray:
+        ctx = self.ctx
+        frame = self.codec.decode(matrix)
+        if ctx.task == "regression":
+            return np.asarray(ctx.call_model(frame), dtype=float)
+        if ctx.model.has_proba:
+            proba = np.asarray(ctx.call_model(frame, proba=True), dtype=float)
+            return proba[:, ctx.classes.index(ctx.positive_label)] if ctx.task == "binary" else proba
+        pred = np.asarray(ctx.call_model(frame))
+        if ctx.task == "binary":
+            return (pred == ctx.positive_label).astype(float)
+        return np.column_stack([(pred == c).astype(float) for c in ctx.classes])
+
+    def explain(self, X: "pd.DataFrame", seeds: np.ndarray) -> np.ndarray:
+        """Attributions of each row of ``X``; row i's explainer draws its permutations from ``seeds[i]``,
+        so the same seed on two nearby rows compares the rows, not the explainer's randomness."""
+        if self.tree is not None:
+            return self._tree_values(self.tree, X)
+        shap = _shap()
+
+        masker = shap.maskers.Independent(self.codec.encode(self.background), max_samples=len(self.background))
+        matrix = self.codec.encode(X)
+        evals = 2 * (2 * matrix.shape[1] + 1)  # two antithetic permutations per row
+        out = []
+        with _numpy_global_rng():
+            for i in range(len(matrix)):
+                explainer = shap.explainers.Permutation(self._output, masker, seed=int(seeds[i]) % (2**31))
+                values = np.asarray(explainer(matrix[i:i + 1], max_evals=evals, silent=True).values, dtype=float)
+                out.append(values.reshape(matrix.shape[1], -1))
+        return np.stack(out)
+
+
+def attributions(ctx: "AuditContext", *, background: int) -> Attributions:
+    return ctx.memo(("explainability", "explainer", background), lambda: Attributions(ctx, background=background))
+
+
+def shap_values(ctx: "AuditContext", *, shap_rows: int, rows: int, background: int) -> dict[str, Any]:
+    """SHAP attributions of the first ``shap_rows`` rows of the family's test sample (itself in random order)."""
+
+    def compute():
+        X, _, _ = _sample(ctx, "test", rows)
+        n = min(shap_rows, len(X))
+        pick = np.sort(np.random.default_rng(ctx.seed_for(FAMILY) + 7).choice(len(X), size=n, replace=False))
+        explainer = attributions(ctx, background=background)
+        seeds = ctx.seed_for(FAMILY) + 1000 + pick
+        values = explainer.explain(X.iloc[pick].reset_index(drop=True), seeds)
+        return {"values": values, "rows": pick, "method": explainer.method, "description": explainer.description,
+                "units": explainer.units}
+
+    return ctx.memo(("explainability", "shap", shap_rows, rows, background), compute)
+
+
+def shap_importance(values: np.ndarray) -> np.ndarray:
+    """Mean |SHAP| per feature, summed over outputs."""
+    return np.abs(values).mean(axis=0).sum(axis=-1)
+
+
+def shap_bootstrap(values: np.ndarray, *, resamples: int, seed: int) -> np.ndarray:
+    """Mean |SHAP| per feature on bootstrap resamples of the explained rows: (resamples, features)."""
+    per_row = np.abs(values).sum(axis=-1)
+    rng = np.random.default_rng(seed)
+    return np.stack([per_row[rng.integers(0, len(per_row), len(per_row))].mean(axis=0) for _ in range(resamples)])
+
+
+def correlated_groups(ctx: "AuditContext", *, rows: int, min_corr: float) -> dict[str, Any]:
+    """Numeric features clustered on |Spearman correlation| (average linkage), cut at ``min_corr``."""
+
+    def compute():
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        from auditor.columns import is_numeric
+
+        X, _, _ = _sample(ctx, "test", rows)
+        numeric = [c for c in ctx.features if is_numeric(X[c]) and X[c].nunique(dropna=True) > 1]
+        skipped = [c for c in ctx.features if c not in numeric]
+        if len(numeric) < 2:
+            return {"numeric": numeric, "skipped": skipped, "groups": [], "linkage": None, "corr": None}
+        corr = X[numeric].corr(method="spearman").to_numpy()
+        corr = np.nan_to_num(corr, nan=0.0)
+        np.fill_diagonal(corr, 1.0)
+        dist = np.clip(1.0 - np.abs(corr), 0.0, 1.0)
+        dist = (dist + dist.T) / 2
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(squareform(dist, checks=False), method="average")
+        labels = fcluster(tree, t=1.0 - min_corr, criterion="distance")
+        groups = []
+        for lab in np.unique(labels):
+            members = [i for i in range(len(numeric)) if labels[i] == lab]
+            if len(members) > 1:
+                sub = np.abs(corr[np.ix_(members, members)])
+                groups.append({"features": [numeric[i] for i in members],
+                               "min_abs_corr": float(sub[np.triu_indices(len(members), 1)].min())})
+        return {"numeric": numeric, "skipped": skipped, "groups": groups, "linkage": tree, "corr": corr}
+
+    return ctx.memo(("explainability", "groups", rows, min_corr), compute)
+
+
+def group_of(groups: list[dict[str, Any]], feature: str) -> list[str] | None:
+    return next((g["features"] for g in groups if feature in g["features"]), None)
+
+
+def top_features(importance: np.ndarray, features: list[str], *, top_k: int, min_share: float) -> list[int]:
+    """Indices of the leading features: at most ``top_k``, each with importance above zero and at
+    least ``min_share`` of the largest importance."""
+    order = [int(i) for i in np.argsort(-importance, kind="stable")]
+    best = importance[order[0]] if order else 0.0
+    if not best > 0:
+        return []
+    return [i for i in order[:top_k] if importance[i] > 0 and importance[i] >= min_share * best]
+
+
+def _names(features: list[str], idx) -> str:
+    return ", ".join(wording.shorten(features[i]) for i in idx)
+
+
+def _model_problem(ctx: "AuditContext", role: str = "test") -> str | None:
+    if not ctx.has_labels(role):
+        return f"the {role} data has no labels, so the model's score (and its drop) cannot be measured"
+    return None
+
+
+def _skip(problem: str, status: str = "skipped") -> Findings:
+    return Findings(status=status, summary=f"{status.capitalize()}: {problem}.")
+
+
+def _native_importances(ctx: "AuditContext") -> tuple[list[str], np.ndarray, str] | None:
+    """The model's own importances (feature_importances_ or |coef_|), with their feature names."""
+    est = getattr(ctx.model, "estimator", None)
+    steps = getattr(est, "steps", None)
+    final = steps[-1][1] if steps else est
+    if final is None:
+        return None
+    if hasattr(final, "feature_importances_"):
+        values, what = np.asarray(final.feature_importances_, dtype=float), "feature_importances_"
+    elif hasattr(final, "coef_"):
+        coef = np.atleast_2d(np.asarray(final.coef_, dtype=float))
+        values, what = np.abs(coef).sum(axis=0), "|coef_| (on the model's own input scale)"
+    else:
+        return None
+    names: list[str] | None = None
+    if steps and len(steps) > 1:
+        try:
+            names = [str(n) for n in est[:-1].get_feature_names_out()]
+        except Exception:
+            names = None
+    elif len(values) == len(ctx.features):
+        names = list(ctx.features)
+    if names is None or len(names) != len(values):
+        names = [f"input {i}" for i in range(len(values))]
+    return names, values, what
+
+
+def _importance_figure(features, perm, perm_low, perm_high, shap_imp, shap_low, shap_high, *, score, units, caption):
+    from auditor.figures import importance_panels
+
+    order = [int(i) for i in np.argsort(-perm, kind="stable")][:MAX_SHOWN]
+    panels = [
+        {"name": "Permutation importance", "xlabel": f"drop in {wording.metric_label(score)}",
+         "values": [perm[i] for i in order], "low": [perm_low[i] for i in order], "high": [perm_high[i] for i in order]},
+    ]
+    if shap_imp is not None:
+        panels.append({"name": "SHAP", "xlabel": f"mean |SHAP| ({units})", "values": [shap_imp[i] for i in order],
+                       "low": [shap_low[i] for i in order], "high": [shap_high[i] for i in order]})
+    return importance_panels("Global feature importance", [features[i] for i in order], panels, caption=caption)
+
+
+# -- the checks -------------------------------------------------------------------------------
+class GlobalImportance(Check):
+    """Global feature importance, two ways
+
+    What it checks:
+        Which inputs the model relies on, measured two ways on a seeded sample of the test
+        rows (``rows``): permutation importance (scikit-learn's permutation_importance on
+        the raw input columns: the drop of ROC AUC for binary models with probabilities,
+        of balanced accuracy for other classifiers, of R² for regression, when the column
+        is shuffled, ``repeats`` times) and the mean absolute SHAP value (shap's
+        TreeExplainer for tree models that see the raw columns, otherwise the
+        model-agnostic Permutation explainer over the raw columns on ``shap_rows`` rows
+        against ``background`` training rows). The model's own importances
+        (``feature_importances_`` or ``coef_``) are listed where it has them, in its own
+        feature space. Each importance carries a 95% interval: permutation importance over
+        ``runs`` bootstrap resamples of the test sample, SHAP over bootstrap resamples of
+        the explained rows.
+
+        The judged metric is ``top_feature_share``, the top feature's share of the summed
+        positive permutation importance (interval over the resamples): warn above 0.75,
+        fail above 0.90.
+
+    Why it matters:
+        A reviewer reads an importance chart as what the model has learned. When one input
+        carries nearly all of the model's performance, the model is a one-feature rule: a
+        shortcut, a leaked label, or a proxy that will stop working when that input changes
+        meaning. Two methods side by side, with their uncertainty, keep a single method's
+        quirks from being read as fact.
+
+    How to fix:
+        Find out why one feature dominates: check it for leakage (is it known at prediction
+        time?), for a proxy of the target or of a sensitive attribute, and for a data error.
+        If it is legitimate, document the dependence and monitor that input closely.
+
+    References:
+        Breiman (2001), Random forests, Machine Learning 45 (permutation importance).
+        Lundberg & Lee (2017), A unified approach to interpreting model predictions, NeurIPS.
+        Molnar, Interpretable Machine Learning, chapters on permutation feature importance
+        and SHAP.
+        scikit-learn user guide, Permutation feature importance.
+    """
+
+    id = "EX001"
+    name = "global-importance"
+    area = "explainability"
+    severity = "medium"
+    needs = frozenset({"test", "model"})
+    params = {"rows": ROWS, "repeats": REPEATS, "runs": RUNS, "shap_rows": SHAP_ROWS, "background": BACKGROUND}
+    thresholds = {
+        "top_feature_share": Threshold(direction="above", warn=0.75, fail=0.90, low=0, high=1,
+                                       help="the top feature's share of the summed positive permutation importance"),
+    }
+    practices = ("P5.1", "P5.3", "P5.4")
+    references = (
+        "Breiman (2001), Random forests, Machine Learning 45",
+        "Lundberg & Lee (2017), A unified approach to interpreting model predictions, NeurIPS",
+        "https://scikit-learn.org/stable/modules/permutation_importance.html",
+    )
+
+    def run(self, ctx, params):
+        problem = _model_problem(ctx)
+        if problem:
+            return _skip(problem)
+        X, y, sample = _sample(ctx, "test", params["rows"])
+        problem = _sample_problem(ctx, "test", y)
+        if problem:
+            return _skip(problem, "inconclusive")
+        features, score = list(ctx.features), _score_name(ctx)
+        ref = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])
+        runs = stability_runs(ctx, rows=params["rows"], repeats=params["repeats"], runs=params["runs"])
+        perm = ref["mean"]
+        low, high = np.percentile(runs, 2.5, axis=0), np.percentile(runs, 97.5, axis=0)
+        sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
+        imp_shap = shap_importance(sv["values"])
+        boot = shap_bootstrap(sv["values"], resamples=200, seed=ctx.seed_for(self.id))
+        s_low, s_high = np.percentile(boot, 2.5, axis=0), np.percentile(boot, 97.5, axis=0)
+
+        def top_share(values: np.ndarray) -> float | None:
+            positive = np.clip(values, 0, None)
+            return float(positive.max() / positive.sum()) if positive.sum() > 0 else None
+
+        share = top_share(perm)
+        run_shares = [s for s in (top_share(r) for r in runs) if s is not None]
+        share_low, share_high = (np.percentile(run_shares, [2.5, 97.5]) if len(run_shares) >= 3 else (None, None))
+        order = [int(i) for i in np.argsort(-perm, kind="stable")]
+        above_zero = int(np.sum(low > 0))
+        metrics = {
+            "top_feature_share": Metric(share, None if share_low is None else float(share_low),
+                                        None if share_high is None else float(share_high),
+                                        description="top feature's share of the summed positive permutation importance"),
+            "baseline_score": Metric(ref["baseline"], description=f"the model's {wording.metric_label(score)} on the sample"),
+            "features_above_zero": Metric(above_zero, description="features whose permutation-importance interval lies above zero"),
+        }
+        shap_order = [int(i) for i in np.argsort(-imp_shap, kind="stable")]
+        top = features[order[0]]
+        if share is None:
+            summary = (f"No input column lowers the model's {wording.metric_label(score)} when shuffled on "
+                       f"{len(y)} test rows: the model's performance does not rest on any single input.")
+        else:
+            summary = (f"On {len(y)} test rows the model relies most on {top}: shuffling it lowers "
+                       f"{wording.metric_label(score)} by {perm[order[0]]:.3f}, {wording.share(share)} of the summed "
+                       f"permutation importance. SHAP ({sv['method']} explainer, {len(sv['rows'])} rows) ranks "
+                       f"{_names(features, shap_order[:3])} first; "
+                       f"{wording.count(above_zero, 'feature')} {'has' if above_zero == 1 else 'have'} an importance interval above zero.")
+        rows = []
+        shap_rank = {f: r + 1 for r, f in enumerate(shap_order)}
+        for rank, i in enumerate(order[:MAX_SHOWN], start=1):
+            rows.append([rank, features[i], perm[i], f"{low[i]:.4f} to {high[i]:.4f}", imp_shap[i],
+                         f"{s_low[i]:.4f} to {s_high[i]:.4f}", shap_rank[i]])
+        evidence = [Evidence(
+            title="Importance by feature",
+            columns=["rank", "feature", f"permutation ({wording.metric_label(score)} drop)", "95% interval",
+                     f"mean |SHAP| ({sv['units']})", "95% interval", "SHAP rank"],
+            rows=rows,
+            note=(f"Permutation importance: {params['repeats']} shuffles per column; intervals over {params['runs']} "
+                  f"bootstrap resamples of the test sample. SHAP: {sv['description']}."),
+        )]
+        native = _native_importances(ctx)
+        if native is not None:
+            names, values, what = native
+            best = np.argsort(-values, kind="stable")[:MAX_SHOWN]
+            evidence.append(Evidence(
+                title="The model's own importances", columns=["feature (model's space)", what],
+                rows=[[wording.shorten(names[i]), float(values[i])] for i in best],
+                note="In the model's own feature space (after its preprocessing); not comparable with the raw-column "
+                     "importances above where a pipeline transforms the inputs.",
+            ))
+        figure = _importance_figure(features, perm, low, high, imp_shap, s_low, s_high, score=score, units=sv["units"],
+                                    caption=("Left: drop in the model's score when a column is shuffled (dot: all test "
+                                             "sample rows; bar: 95% interval over bootstrap resamples). Right: mean "
+                                             "absolute SHAP value with a 95% bootstrap interval over the explained rows. "
+                                             "Features in order of permutation importance."))
+        return Findings(
+            summary=summary, metrics=metrics, evidence=evidence, figures=[figure], sample=sample,
+            recommendation=(f"If {top} carries nearly all of the importance, check it for leakage and for a proxy of the "
+                            "target before trusting the model; otherwise read the ranking together with its intervals."),
+        )
+
+
+def _kendall_pairs(runs: np.ndarray, idx: list[int]) -> list[float]:
+    from scipy.stats import kendalltau
+
+    taus = []
+    for a in range(len(runs)):
+        for b in range(a + 1, len(runs)):
+            tau = kendalltau(runs[a, idx], runs[b, idx]).statistic
+            taus.append(0.0 if tau is None or math.isnan(tau) else float(tau))
+    return taus
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Rank 1 = most important."""
+    from scipy.stats import rankdata
+
+    return rankdata(-values, method="min")
+
+
+class ImportanceStability(Check):
+    """Stability of feature importance across resamples and seeds
+
+    What it checks:
+        Whether the ranking of the leading features survives a resample. Permutation
+        importance is recomputed on ``runs`` bootstrap resamples of the test sample, each
+        with its own shuffling seed. The top features are the reference ranking's first
+        ``top_k`` with at least ``min_share`` of the top feature's importance. Measured:
+        ``rank_agreement``, the mean Kendall's tau between every two runs over the top
+        features (judged: warn below 0.8, fail below 0.6; needs two top features);
+        ``rank_resolution``, the share of adjacent pairs of top features whose order is
+        resolved: every run orders the pair as the reference does and the reference
+        difference exceeds two standard errors of the shuffles (judged: warn below 0.8,
+        fail below 0.5; near-copies tie and leave their order to chance); ``top_k_overlap``, the mean Jaccard overlap between each run's top
+        set and the reference's (judged: warn below 0.8, fail below 0.6); and ``sign_stability``, the
+        smallest share of runs in which a top feature keeps an importance above zero
+        (warn below 0.8). SHAP's ranking on bootstrap resamples of the explained rows is
+        reported too. Strongly correlated features (see EX004) among the unstable ones are
+        named as the likely cause.
+
+    Why it matters:
+        An explanation that changes with the resample or the seed misleads everyone who
+        reads it: the second feature today is the fourth tomorrow, and decisions (which
+        input to monitor, which to drop, what to tell a regulator) follow the noise.
+
+    How to fix:
+        When near-copies trade places, group them (report and permute them together) or
+        keep one. Otherwise explain on more rows (``rows``), and report ranks only where
+        the intervals separate them.
+
+    References:
+        Molnar et al. (2022), General pitfalls of model-agnostic interpretation methods,
+        xxAI workshop, LNAI 13200.
+        Strobl et al. (2008), Conditional variable importance for random forests, BMC
+        Bioinformatics 9.
+        scipy.stats.kendalltau.
+    """
+
+    id = "EX002"
+    name = "importance-stability"
+    area = "explainability"
+    severity = "medium"
+    needs = frozenset({"test", "model"})
+    params = {"rows": ROWS, "repeats": REPEATS, "runs": RUNS, "top_k": TOP_K, "min_share": MIN_SHARE,
+              "shap_rows": SHAP_ROWS, "background": BACKGROUND, "min_corr": MIN_CORR}
+    thresholds = {
+        "rank_agreement": Threshold(direction="below", warn=0.8, fail=0.6, low=-1, high=1,
+                                    help="mean Kendall's tau between resampled runs over the top features"),
+        "top_k_overlap": Threshold(direction="below", warn=0.8, fail=0.6, low=0, high=1,
+                                   help="mean Jaccard overlap of each run's top features with the reference's"),
+        "rank_resolution": Threshold(direction="below", warn=0.8, fail=0.5, low=0, high=1,
+                                     help="share of adjacent top-feature pairs whose order every resample keeps, by more than the shuffles' noise"),
+        "sign_stability": Threshold(direction="below", warn=0.8, low=0, high=1,
+                                    help="smallest share of runs in which a top feature's importance stays above zero"),
+    }
+    practices = ("P5.3", "P5.4")
+    references = (
+        "Molnar et al. (2022), General pitfalls of model-agnostic interpretation methods, LNAI 13200",
+        "Strobl et al. (2008), Conditional variable importance for random forests, BMC Bioinformatics 9",
+    )
+
+    def run(self, ctx, params):
+        problem = _model_problem(ctx)
+        if problem:
+            return _skip(problem)
+        X, y, sample = _sample(ctx, "test", params["rows"])
+        problem = _sample_problem(ctx, "test", y)
+        if problem:
+            return _skip(problem, "inconclusive")
+        features = list(ctx.features)
+        ref = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])["mean"]
+        runs = stability_runs(ctx, rows=params["rows"], repeats=params["repeats"], runs=params["runs"])
+        top = top_features(ref, features, top_k=params["top_k"], min_share=params["min_share"])
+        if not top:
+            return Findings(status="inconclusive", sample=sample,
+                            summary="Inconclusive: no feature lowers the model's score when shuffled, so there is no "
+                                    "ranking whose stability could be measured.")
+        k = len(top)
+        overlaps, kept = [], np.zeros(len(features))
+        for r in runs:
+            run_top = top_features(r, features, top_k=k, min_share=0.0)[:k]
+            overlaps.append(len(set(run_top) & set(top)) / len(set(run_top) | set(top)))
+            kept += r > 0
+        sign = float(min(kept[i] for i in top) / len(runs))
+        ranks = np.stack([_ranks(r) for r in runs])
+        ref_ranks = _ranks(ref)
+        # An adjacent pair of top features is resolved when every run orders it as the reference does and
+        # the reference difference exceeds two standard errors of the shuffles: otherwise the two tie.
+        reference = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])
+        se = reference["std"] / math.sqrt(params["repeats"])
+        tied = [(a, b) for a, b in zip(top, top[1:])
+                if not (np.all(runs[:, a] > runs[:, b]) and ref[a] - ref[b] > 2 * math.hypot(se[a], se[b]))]
+        metrics = {
+            "top_k_overlap": Metric(float(np.mean(overlaps)), description=f"mean Jaccard overlap of each run's top {k} with the reference's"),
+            "rank_resolution": Metric(1 - len(tied) / (k - 1) if k >= 2 else None,
+                                      description="share of adjacent top-feature pairs whose order the data resolves"),
+            "sign_stability": Metric(sign, description="smallest share of runs in which a top feature's importance is above zero"),
+        }
+        taus = _kendall_pairs(runs, top) if k >= 2 else []
+        if taus:
+            metrics["rank_agreement"] = Metric(float(np.mean(taus)), description=f"mean Kendall's tau between runs over the top {k} features")
+            metrics["rank_agreement_min"] = Metric(float(np.min(taus)), description="smallest Kendall's tau between two runs")
+        sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
+        boot = shap_bootstrap(sv["values"], resamples=params["runs"], seed=ctx.seed_for(self.id))
+        shap_top = top_features(shap_importance(sv["values"]), features, top_k=params["top_k"], min_share=params["min_share"])
+        if len(shap_top) >= 2:
+            metrics["shap_rank_agreement"] = Metric(float(np.mean(_kendall_pairs(boot, shap_top))),
+                                                    description="mean Kendall's tau of SHAP's top features between bootstrap resamples of the explained rows")
+        unstable = [i for i in top if ranks[:, i].max() != ranks[:, i].min() or any(i in pair for pair in tied)]
+        groups = correlated_groups(ctx, rows=params["rows"], min_corr=params["min_corr"])["groups"]
+        involved = []
+        for i in unstable:
+            g = group_of(groups, features[i])
+            if g and g not in involved:
+                involved.append(g)
+        tau_text = f"mean Kendall's tau {metrics['rank_agreement'].value:.2f}, " if taus else ""
+        summary = (f"Over {len(runs)} bootstrap resamples of {len(y)} test rows, each with its own seed, the top "
+                   f"{wording.count(k, 'feature')} ({_names(features, top)}) agree with {tau_text}"
+                   f"top-{k} overlap {metrics['top_k_overlap'].value:.2f}; "
+                   f"{wording.count(len(tied), 'adjacent pair')} of them tie.")
+        if unstable:
+            summary += (f" {wording.count(len(unstable), 'top feature')} change rank between runs or tie within the "
+                        f"shuffles' noise: {_names(features, unstable)}.")
+        if involved:
+            summary += " Strongly correlated features among them (importance moves between near-copies): " + "; ".join(
+                "{" + ", ".join(g) + "}" for g in involved) + "."
+        rows = []
+        shown = top + [i for i in np.argsort(-ref, kind="stable") if i not in top][: max(0, MAX_SHOWN - k)]
+        for i in shown:
+            g = group_of(groups, features[i])
+            rows.append([features[i], int(ref_ranks[i]), f"{int(ranks[:, i].min())}-{int(ranks[:, i].max())}",
+                         float(np.mean([i in top_features(r, features, top_k=k, min_share=0.0) for r in runs])),
+                         float(np.mean(runs[:, i] > 0)), ", ".join(x for x in g if x != features[i]) if g else ""])
+        from auditor.figures import interval_chart
+
+        figure = interval_chart(
+            "Rank of each top feature across resamples",
+            [(features[i], float(np.median(ranks[:, i])), float(ranks[:, i].min()), float(ranks[:, i].max())) for i in shown[:MAX_SHOWN]],
+            "rank (1 = most important)",
+            f"Dot: median rank over {len(runs)} bootstrap resamples with their own seeds; bar: lowest to highest rank. "
+            "A long bar means the feature's place in the ranking is not determined by the data.",
+        )
+        recommendation = "The ranking is stable enough to read." if not unstable else (
+            "Do not read an order into features whose rank moves. " + (
+                "Group the correlated features (" + "; ".join(", ".join(g) for g in involved) + ") and report their joint "
+                "importance, or keep one of each group and refit." if involved else
+                "Explain on more rows (rows), or report features whose intervals overlap as tied."))
+        return Findings(
+            summary=summary, metrics=metrics, sample=sample, figures=[figure], recommendation=recommendation,
+            evidence=[Evidence(
+                title="Rank of each feature across resamples",
+                columns=["feature", "reference rank", "rank range", f"share of runs in top {k}", "share of runs above zero",
+                         "strongly correlated with"],
+                rows=rows,
+                note=f"Permutation importance, {params['repeats']} shuffles per column per run; top features: reference top "
+                     f"{params['top_k']} with at least {wording.share(params['min_share'])} of the top importance.",
+            )],
+        )
+
+
+class MethodAgreement(Check):
+    """Agreement between permutation importance and SHAP
+
+    What it checks:
+        Whether the two importance methods name the same leading features. Each method's
+        importances are turned into shares of its total (permutation importance clipped at
+        zero). Judged: ``top_k_overlap``, the Jaccard overlap of the two methods' top k
+        features, where k is the smaller of the two methods' counts of top features (at
+        most ``top_k``, each with at least ``min_share`` of its method's top importance):
+        warn below 0.6, fail below 0.34; and ``max_share_gap``, the largest difference
+        between the two shares of one feature: warn above 0.25, fail above 0.4. The
+        Spearman correlation of the two rankings over all features is reported.
+
+    Why it matters:
+        The methods answer different questions: SHAP how much the model's output moves with
+        a feature, permutation importance how much its performance depends on it. A feature
+        that moves the output a lot but carries no information about the target (a noise
+        input the model reacts to, a shortcut that fails on the test rows) shows up only in
+        SHAP; disagreement is a finding, not a rounding error, and one method alone would
+        hide it.
+
+    How to fix:
+        Look at the features involved. A feature with high SHAP and no permutation
+        importance is one the model reacts to without benefit: constrain or remove it and
+        refit. A feature with permutation importance and little SHAP often has correlated
+        partners sharing its credit (see EX004).
+
+    References:
+        Lundberg & Lee (2017), A unified approach to interpreting model predictions, NeurIPS.
+        Fisher, Rudin & Dominici (2019), All models are wrong, but many are useful, JMLR 20.
+        Krishna et al. (2022), The disagreement problem in explainable machine learning,
+        arXiv:2202.01602.
+    """
+
+    id = "EX003"
+    name = "explanation-method-agreement"
+    area = "explainability"
+    severity = "medium"
+    needs = frozenset({"test", "model"})
+    params = {"rows": ROWS, "repeats": REPEATS, "shap_rows": SHAP_ROWS, "background": BACKGROUND, "top_k": TOP_K,
+              "min_share": MIN_SHARE}
+    thresholds = {
+        "top_k_overlap": Threshold(direction="below", warn=0.6, fail=0.34, low=0, high=1,
+                                   help="Jaccard overlap of the top features named by permutation importance and by SHAP"),
+        "max_share_gap": Threshold(direction="above", warn=0.25, fail=0.4, low=0, high=1,
+                                   help="largest difference between a feature's share of importance under the two methods"),
+    }
+    practices = ("P5.2", "P5.4")
+    references = (
+        "Lundberg & Lee (2017), NeurIPS",
+        "Krishna et al. (2022), The disagreement problem in explainable machine learning, arXiv:2202.01602",
+    )
+
+    def run(self, ctx, params):
+        from scipy.stats import spearmanr
+
+        problem = _model_problem(ctx)
+        if problem:
+            return _skip(problem)
+        X, y, sample = _sample(ctx, "test", params["rows"])
+        problem = _sample_problem(ctx, "test", y)
+        if problem:
+            return _skip(problem, "inconclusive")
+        features = list(ctx.features)
+        perm = np.clip(permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])["mean"], 0, None)
+        sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
+        shap_imp = shap_importance(sv["values"])
+        if perm.sum() <= 0 or shap_imp.sum() <= 0:
+            return Findings(status="inconclusive", sample=sample,
+                            summary="Inconclusive: one of the methods finds no importance at all, so there is nothing to compare.")
+        p_share, s_share = perm / perm.sum(), shap_imp / shap_imp.sum()
+        p_top = top_features(perm, features, top_k=params["top_k"], min_share=params["min_share"])
+        s_top = top_features(shap_imp, features, top_k=params["top_k"], min_share=params["min_share"])
+        # Compare sets of one size: the number of features both methods count among the top ones, so that
+        # a feature just above the cut for one method and just below it for the other is not a disagreement.
+        k = max(1, min(len(p_top), len(s_top)))
+        p_top = [int(i) for i in np.argsort(-perm, kind="stable")[:k]]
+        s_top = [int(i) for i in np.argsort(-shap_imp, kind="stable")[:k]]
+        overlap = len(set(p_top) & set(s_top)) / len(set(p_top) | set(s_top))
+        gap = np.abs(p_share - s_share)
+        worst = int(np.argmax(gap))
+        rho = spearmanr(perm, shap_imp).statistic if len(features) > 2 else None
+        metrics = {
+            "top_k_overlap": Metric(overlap, description=f"Jaccard overlap of the two methods' top {k} features"),
+            "max_share_gap": Metric(float(gap[worst]), description=f"largest share difference (feature {features[worst]})"),
+            "rank_correlation": Metric(None if rho is None or math.isnan(rho) else float(rho),
+                                       description="Spearman correlation of the two methods' importances over all features"),
+        }
+        only_p = [i for i in p_top if i not in s_top]
+        only_s = [i for i in s_top if i not in p_top]
+        summary = (f"Permutation importance names {_names(features, p_top)}; SHAP ({sv['method']} explainer) names "
+                   f"{_names(features, s_top)}: overlap {overlap:.2f}. The largest disagreement is {features[worst]} "
+                   f"({wording.share(p_share[worst])} of permutation importance, {wording.share(s_share[worst])} of SHAP).")
+        if only_s:
+            summary += f" Only SHAP ranks {_names(features, only_s)} at the top: the model's output moves with them more than its score depends on them."
+        if only_p:
+            summary += f" Only permutation importance ranks {_names(features, only_p)} at the top."
+        order = [int(i) for i in np.argsort(-np.maximum(p_share, s_share), kind="stable")][:MAX_SHOWN]
+        from auditor.figures import paired_dot_chart
+
+        figure = paired_dot_chart(
+            "Share of importance by method",
+            [(features[i], float(p_share[i]), float(s_share[i])) for i in order],
+            ("permutation", "SHAP"), "share of the method's total importance",
+            "Each feature's share of the total importance under permutation importance (circles) and mean |SHAP| "
+            "(squares); a long line is a disagreement between the methods.",
+        )
+        involved = sorted(set(only_p + only_s + ([worst] if gap[worst] > self.thresholds["max_share_gap"].warn else [])))
+        return Findings(
+            summary=summary, metrics=metrics, sample=sample, figures=[figure],
+            evidence=[Evidence(
+                title="Importance shares by method",
+                columns=["feature", "permutation share", "SHAP share", "difference", "top by permutation", "top by SHAP"],
+                rows=[[features[i], float(p_share[i]), float(s_share[i]), float(s_share[i] - p_share[i]),
+                       "yes" if i in p_top else "", "yes" if i in s_top else ""] for i in order],
+                note=f"Permutation importance on {len(y)} test rows; SHAP on {len(sv['rows'])} rows ({sv['description']}).",
+            )],
+            recommendation=("The methods agree." if not involved else
+                            f"Look at {_names(features, involved)}: a feature with high SHAP and little permutation importance "
+                            "moves the output without helping the score (constrain or remove it); one with the reverse often "
+                            "shares its credit with correlated features (EX004)."),
+        )
+
+
+class CorrelatedFeatureGroups(Check):
+    """Correlated feature groups that make importance unstable
+
+    What it checks:
+        Groups of strongly correlated numeric input features: hierarchical clustering
+        (scipy.cluster.hierarchy, average linkage) on the distance 1 - |Spearman
+        correlation| over the test sample, cut at ``min_corr``. The judged metric
+        ``correlated_importance_share`` is the share of the model's total mean |SHAP| carried
+        by features that sit in such a group: warn above 0.10, fail above 0.25. Each group
+        is listed with its smallest pairwise |correlation| and its importance under both
+        methods. Categorical columns have no rank order and are not clustered (they are
+        named in the result).
+
+    Why it matters:
+        Near-copies of a feature share its importance in ways that change with the seed
+        and the resample: permutation importance understates each (the model still sees
+        the copy), SHAP splits the credit arbitrarily. The group is the likely reason an
+        importance ranking moves (EX002), and reading any one member's importance alone is
+        misleading.
+
+    How to fix:
+        Group the correlated features: report (and, for permutation importance, shuffle)
+        them together, or keep one of each group and refit. Combine them into one feature
+        where they measure the same thing.
+
+    References:
+        Strobl et al. (2008), Conditional variable importance for random forests, BMC
+        Bioinformatics 9.
+        Hooker, Mentch & Zhou (2021), Unrestricted permutation forces extrapolation,
+        Statistics and Computing 31.
+        scikit-learn example, Permutation importance with multicollinear or correlated
+        features.
+    """
+
+    id = "EX004"
+    name = "correlated-feature-groups"
+    area = "explainability"
+    severity = "low"
+    needs = frozenset({"test", "model"})
+    params = {"rows": ROWS, "repeats": REPEATS, "shap_rows": SHAP_ROWS, "background": BACKGROUND, "min_corr": MIN_CORR}
+    thresholds = {
+        "correlated_importance_share": Threshold(direction="above", warn=0.10, fail=0.25, low=0, high=1,
+                                                 help="share of total mean |SHAP| carried by features in a correlated group"),
+    }
+    practices = ("P1.6", "P5.4")
+    references = (
+        "Strobl et al. (2008), BMC Bioinformatics 9",
+        "Hooker, Mentch & Zhou (2021), Statistics and Computing 31",
+        "https://scikit-learn.org/stable/auto_examples/inspection/plot_permutation_importance_multicollinear.html",
+    )
+
+    def run(self, ctx, params):
+        X, _, sample = _sample(ctx, "test", params["rows"]) if ctx.has_labels("test") else (None, None, None)
+        if X is None:
+            return _skip(_model_problem(ctx))
+        features = list(ctx.features)
+        found = correlated_groups(ctx, rows=params["rows"], min_corr=params["min_corr"])
+        if len(found["numeric"]) < 2:
+            return Findings(status="skipped", sample=sample,
+                            summary="Skipped: fewer than two numeric input columns, so no correlated group can form.")
+        sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
+        shap_imp = shap_importance(sv["values"])
+        perm = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])["mean"]
+        total = shap_imp.sum()
+        in_group = [features.index(f) for g in found["groups"] for f in g["features"]]
+        share = float(shap_imp[in_group].sum() / total) if total > 0 else 0.0
+        metrics = {
+            "correlated_importance_share": Metric(share, description="share of total mean |SHAP| in correlated groups"),
+            "groups": Metric(len(found["groups"]), description=f"groups of numeric features with |Spearman| of about {params['min_corr']} or more"),
+        }
+        rows = []
+        for g in sorted(found["groups"], key=lambda g: -sum(shap_imp[features.index(f)] for f in g["features"])):
+            idx = [features.index(f) for f in g["features"]]
+            rows.append([", ".join(wording.shorten(f) for f in g["features"]), len(idx), g["min_abs_corr"],
+                         float(shap_imp[idx].sum() / total) if total > 0 else 0.0, float(perm[idx].sum())])
+        if found["groups"]:
+            summary = (f"{wording.count(len(found['groups']), 'group')} of strongly correlated features "
+                       f"(|Spearman| ≥ {params['min_corr']}): " + "; ".join("{" + r[0] + "}" for r in rows) +
+                       f". They carry {wording.share(share)} of the model's SHAP importance; importance moves between "
+                       "the members of a group from resample to resample, so no member's importance can be read alone.")
+        else:
+            summary = (f"No two of the {len(found['numeric'])} numeric features are correlated at |Spearman| ≥ "
+                       f"{params['min_corr']}: correlation does not explain away any importance.")
+        if found["skipped"]:
+            summary += f" Not clustered (not numeric, or constant): {', '.join(wording.shorten(c) for c in found['skipped'][:8])}."
+        figures = []
+        if found["linkage"] is not None:
+            from auditor.figures import dendrogram_chart
+
+            figures.append(dendrogram_chart(
+                "Feature clusters by rank correlation", found["linkage"], found["numeric"], cut=1 - params["min_corr"],
+                xlabel="1 - |Spearman correlation|",
+                caption=(f"Average-linkage clustering of the numeric features on 1 - |Spearman correlation| over {sample['rows_used']} "
+                         f"test rows; features joined left of the dashed line (|correlation| ≥ {params['min_corr']}) form a group."),
+            ))
+        return Findings(
+            summary=summary, metrics=metrics, sample=sample, figures=figures,
+            evidence=[Evidence(title="Correlated groups",
+                               columns=["features", "size", "smallest |Spearman|", "share of SHAP importance", "summed permutation importance"],
+                               rows=rows)] if rows else [],
+            recommendation=("No action needed." if not rows else
+                            "Group each set of correlated features (report their joint importance, or keep one member and "
+                            "refit); do not rank the members against each other."),
+        )
+
+
+class LocalStability(Check):
+    """Local stability of single-row explanations
+
+    What it checks:
+        For ``local_rows`` test rows, how much the row's SHAP attributions change when its
+        numeric inputs move a little: each row gets ``perturbations`` copies with Gaussian
+        noise of ``scale`` robust standard deviations (the training rows' interquartile
+        range / 1.349) on every numeric feature (immutable features, and features whose
+        middle half is a single value such as a spike at zero, untouched; declared bounds
+        respected). The local Lipschitz
+        estimate of a row is the largest ``||attribution change|| / ||input change||`` over
+        its copies, with the input change in standard deviations and the attribution
+        change relative to the mean attribution norm of the sampled rows; the row and its
+        copies are explained with the same explainer seed, so the explainer's own
+        randomness does not count. Judged: ``unstable_row_share``, the share of rows whose
+        estimate exceeds ``max_lipschitz``: warn above 0.10, fail above 0.25. The least
+        stable rows are listed.
+
+    Why it matters:
+        A single-row explanation is what a customer, a case worker or an auditor sees ("you
+        were declined because of X"). If a change far below measurement error rewrites
+        that explanation, it explains the model's jitter, not the decision, and two nearly
+        identical people get different reasons.
+
+    How to fix:
+        Smooth the model (stronger regularisation, monotonic or smoothness constraints,
+        fewer and larger leaves, ensembling); explain with a larger background and more
+        permutations; and do not show single-row explanations for rows listed here.
+
+    References:
+        Alvarez-Melis & Jaakkola (2018), On the robustness of interpretability methods,
+        ICML workshop on human interpretability, arXiv:1806.08049.
+        Ghorbani, Abid & Zou (2019), Interpretation of neural networks is fragile, AAAI.
+    """
+
+    id = "EX005"
+    name = "local-explanation-stability"
+    area = "explainability"
+    severity = "low"
+    needs = frozenset({"test", "model"})
+    params = {
+        "local_rows": Param(default=30, kind="int", low=5, high=10_000, help="test rows whose explanations are perturbed"),
+        "perturbations": Param(default=4, kind="int", low=1, high=100, help="perturbed copies per row"),
+        "scale": Param(default=0.05, kind="float", low=0.001, high=1.0, help="noise, in robust standard deviations (IQR / 1.349) of each numeric feature"),
+        "max_lipschitz": Param(default=5.0, kind="float", low=0.1, high=1000.0,
+                               help="relative local Lipschitz estimate above which a row's explanation counts as unstable"),
+        "rows": ROWS, "background": BACKGROUND,
+    }
+    thresholds = {
+        "unstable_row_share": Threshold(direction="above", warn=0.10, fail=0.25, low=0, high=1,
+                                        help="share of rows whose attributions change much more than their inputs"),
+    }
+    practices = ("P5.2", "P5.4")
+    references = (
+        "Alvarez-Melis & Jaakkola (2018), On the robustness of interpretability methods, arXiv:1806.08049",
+        "Ghorbani, Abid & Zou (2019), Interpretation of neural networks is fragile, AAAI",
+    )
+
+    def run(self, ctx, params):
+        from auditor.columns import is_numeric
+
+        test = ctx.X("test")
+        if len(test) == 0:
+            return _skip("the test data has no rows")
+        domains = ctx.feature_domains or {}
+        from scipy.stats import iqr
+
+        spread_source = ctx.X("train") if ctx.has("train") else test
+        candidates = [c for c in ctx.features if is_numeric(test[c]) and not (domains.get(c) or {}).get("immutable")]
+        # The spread is the IQR scaled to a normal's sd: a column whose middle half is one value (a spike
+        # at zero, such as capital gains) has none, and noise on it would leave the data's support.
+        spreads = {c: float(iqr(spread_source[c].to_numpy(dtype=float, na_value=np.nan), scale="normal", nan_policy="omit"))
+                   for c in candidates}
+        numeric = [c for c in candidates if np.isfinite(spreads[c]) and spreads[c] > 0]
+        spiky = [c for c in candidates if c not in numeric]
+        if not numeric:
+            return _skip("no mutable numeric input with a spread to perturb"
+                         + (f" ({', '.join(spiky[:5])} have a zero interquartile range)" if spiky else ""))
+        idx, sample = ctx.sample_index("test", params["local_rows"], check_id=self.id)
+        rows = test.iloc[idx].reset_index(drop=True)
+        sd = np.array([spreads[c] for c in numeric])
+        rng = ctx.rng(self.id)
+        j = params["perturbations"]
+        copies = rows.loc[rows.index.repeat(j)].reset_index(drop=True)
+        noise = rng.normal(0.0, params["scale"], size=(len(copies), len(numeric)))
+        for k, col in enumerate(numeric):
+            values = copies[col].to_numpy(dtype=float, na_value=np.nan) + noise[:, k] * sd[k]
+            dom = domains.get(col) or {}
+            values = np.clip(values, dom.get("min", -np.inf), dom.get("max", np.inf))
+            copies[col] = values  # floats even for an integer column: a tiny step must survive
+        explainer = attributions(ctx, background=params["background"])
+        seeds = ctx.seed_for(self.id) + np.arange(len(rows))
+        phi = explainer.explain(rows, seeds).reshape(len(rows), -1)
+        phi_copies = explainer.explain(copies, np.repeat(seeds, j)).reshape(len(rows), j, -1)
+        scale = float(np.mean(np.linalg.norm(phi, axis=1)))
+        if not scale > 0:
+            return Findings(status="inconclusive", sample=sample,
+                            summary="Inconclusive: every sampled row's attributions are zero, so their change cannot be scaled.")
+        base = rows[numeric].to_numpy(dtype=float, na_value=np.nan)
+        moved = copies[numeric].to_numpy(dtype=float, na_value=np.nan).reshape(len(rows), j, -1)
+        step = np.linalg.norm(np.nan_to_num((moved - base[:, None, :]) / sd), axis=2)
+        change = np.linalg.norm(phi_copies - phi[:, None, :], axis=2) / scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(step > 0, change / step, 0.0)
+        lipschitz = ratio.max(axis=1)
+        unstable = lipschitz > params["max_lipschitz"]
+        share = float(unstable.mean())
+        metrics = {
+            "unstable_row_share": Metric(share, description=f"share of rows with a local Lipschitz estimate above {params['max_lipschitz']}"),
+            "median_lipschitz": Metric(float(np.median(lipschitz)), description="median relative local Lipschitz estimate"),
+            "max_lipschitz": Metric(float(lipschitz.max()), description="largest relative local Lipschitz estimate"),
+        }
+        worst = np.argsort(-lipschitz, kind="stable")[:10]
+        features = list(ctx.features)
+        flat_names = [f for f in features for _ in range(phi.shape[1] // len(features))]
+        table = []
+        for w in worst:
+            delta = np.abs(phi_copies[w] - phi[w]).max(axis=0)
+            table.append([int(idx[w]), float(lipschitz[w]), float(change[w].max()), flat_names[int(np.argmax(delta))],
+                          "yes" if unstable[w] else ""])
+        summary = (f"Of {len(rows)} test rows, {wording.count(int(unstable.sum()), 'row')} "
+                   f"({wording.share(share)}) {'has' if int(unstable.sum()) == 1 else 'have'} explanations that change more than {params['max_lipschitz']} times as much "
+                   f"as their inputs (noise of {params['scale']} robust standard deviations, {j} copies per row); the median "
+                   f"local Lipschitz estimate is {np.median(lipschitz):.2f}, the largest {lipschitz.max():.2f}.")
+        if spiky:
+            summary += (f" Not perturbed (a zero interquartile range: noise would leave the data's support): "
+                        f"{', '.join(wording.shorten(c) for c in spiky[:8])}.")
+        return Findings(
+            summary=summary, metrics=metrics, sample=sample,
+            evidence=[Evidence(
+                title="Least stable explanations",
+                columns=["test row", "local Lipschitz", "largest relative attribution change", "feature that moved most", "unstable"],
+                rows=table,
+                note=(f"Attributions: {explainer.description}. Input change in robust standard deviations "
+                      f"(IQR / 1.349) of the {'training' if ctx.has('train') else 'test'} data; attribution change relative to the mean attribution "
+                      f"norm ({scale:.4g} {explainer.units})."),
+            )],
+            recommendation=("Single-row explanations are stable under small input changes." if not unstable.any() else
+                            "Do not show single-row explanations for the rows listed; smooth the model (regularisation, "
+                            "monotonic constraints, larger leaves) and check again."),
+        )
+
+
+class TrainTestImportance(Check):
+    """Importance on training rows against test rows
+
+    What it checks:
+        Permutation importance of every input on a seeded sample of the training rows and
+        of the test rows (``rows`` each, same score, same shuffles). A feature the model
+        leans on only for the rows it was trained on is a sign of memorisation. The judged
+        metric ``train_only_share`` is the part of the training importance that does not
+        carry over to the test rows, ``sum(max(0, train - test)) / sum(max(0, train))``:
+        warn above 0.30, fail above 0.50. Features important on the training rows (at least
+        ``min_share`` of the top) but with no importance on the test rows are listed as
+        train-only.
+
+    Why it matters:
+        A model that memorised its training rows uses inputs in ways that hold only there
+        (splitting on noise columns, on identifiers, on row-specific values). Its
+        explanations on training data describe the memorisation, and any decision taken
+        from them (which feature matters) is wrong for new data.
+
+    How to fix:
+        Regularise (shallower trees, larger leaves, weight decay, early stopping), drop the
+        train-only features if they carry no real signal, and always explain a model on
+        held-out rows.
+
+    References:
+        Molnar, Interpretable Machine Learning, "Should I compute importance on training or
+        test data?".
+        scikit-learn user guide, Permutation feature importance (importance on training vs
+        held-out data).
+    """
+
+    id = "EX006"
+    name = "train-test-importance"
+    area = "explainability"
+    severity = "medium"
+    needs = frozenset({"train", "test", "model"})
+    params = {"rows": ROWS, "repeats": REPEATS, "min_share": MIN_SHARE}
+    thresholds = {
+        "train_only_share": Threshold(direction="above", warn=0.30, fail=0.50, low=0, high=1,
+                                      help="share of the training permutation importance that does not carry over to test rows"),
+    }
+    practices = ("P4.4", "P5.3")
+    references = (
+        "Molnar, Interpretable Machine Learning, permutation feature importance: training or test data",
+        "https://scikit-learn.org/stable/modules/permutation_importance.html",
+    )
+
+    def run(self, ctx, params):
+        from auditor.context import combine_samples
+
+        for role in ("train", "test"):
+            problem = _model_problem(ctx, role)
+            if problem:
+                return _skip(problem)
+        (_, y_train, s_train), (_, y_test, s_test) = _sample(ctx, "train", params["rows"]), _sample(ctx, "test", params["rows"])
+        sample = combine_samples({"train": s_train, "test": s_test}, ctx.seed_for(FAMILY))
+        for role, y in (("train", y_train), ("test", y_test)):
+            problem = _sample_problem(ctx, role, y)
+            if problem:
+                return Findings(status="inconclusive", summary=f"Inconclusive: {problem}.", sample=sample)
+        features, score = list(ctx.features), _score_name(ctx)
+        tr = permutation(ctx, "train", rows=params["rows"], repeats=params["repeats"])
+        te = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])
+        train_pos = np.clip(tr["mean"], 0, None)
+        if train_pos.sum() <= 0:
+            return Findings(status="inconclusive", sample=sample,
+                            summary="Inconclusive: no feature has importance on the training rows, so nothing can fail to carry over.")
+        lost = np.clip(tr["mean"] - np.clip(te["mean"], 0, None), 0, None)
+        share = float(lost.sum() / train_pos.sum())
+        important = top_features(tr["mean"], features, top_k=len(features), min_share=params["min_share"])
+        # "no importance on test": within two standard deviations of the shuffles of zero, or below a tenth of the train value
+        train_only = [i for i in important if te["mean"][i] <= max(2 * te["std"][i], 0.1 * tr["mean"][i])]
+        metrics = {
+            "train_only_share": Metric(share, description="share of training importance not seen on test rows"),
+            "train_score": Metric(tr["baseline"], description=f"{wording.metric_label(score)} on the training sample"),
+            "test_score": Metric(te["baseline"], description=f"{wording.metric_label(score)} on the test sample"),
+            "train_only_features": Metric(len(train_only), description="features important on training rows only"),
+        }
+        summary = (f"{wording.share(share)} of the permutation importance measured on {len(y_train)} training rows does not "
+                   f"carry over to {len(y_test)} test rows ({wording.metric_label(score)} {tr['baseline']:.3f} on train, "
+                   f"{te['baseline']:.3f} on test).")
+        if train_only:
+            summary += f" Important on the training rows only: {_names(features, train_only)}, a sign of memorisation."
+        order = [int(i) for i in np.argsort(-np.maximum(tr["mean"], te["mean"]), kind="stable")][:MAX_SHOWN]
+        from auditor.figures import paired_dot_chart
+
+        figure = paired_dot_chart(
+            "Permutation importance on training and test rows",
+            [(features[i], float(tr["mean"][i]), float(te["mean"][i])) for i in order], ("train", "test"),
+            f"drop in {wording.metric_label(score)} when the column is shuffled",
+            "Circles: importance on the training sample; squares: on the test sample. A feature far to the right only on "
+            "the training rows is one the model uses to memorise.",
+        )
+        return Findings(
+            summary=summary, metrics=metrics, sample=sample, figures=[figure],
+            evidence=[Evidence(
+                title="Importance on train and test",
+                columns=["feature", "train importance", "test importance", "train - test", "train only"],
+                rows=[[features[i], float(tr["mean"][i]), float(te["mean"][i]), float(tr["mean"][i] - te["mean"][i]),
+                       "yes" if i in train_only else ""] for i in order],
+                note=f"{params['repeats']} shuffles per column on each sample; same score on both.",
+            )],
+            recommendation=("Importance carries over from training to test rows." if share <= 0.3 and not train_only else
+                            "Regularise the model and re-check; drop train-only features that carry no real signal; "
+                            "explain the model on held-out rows only."),
+        )
+
+
+CHECKS = (GlobalImportance, ImportanceStability, MethodAgreement, CorrelatedFeatureGroups, LocalStability, TrainTestImportance)
