@@ -41,6 +41,7 @@ import json
 import os
 import pickle
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -188,7 +189,9 @@ def _load_network(spec_path: Path, spec: dict[str, Any], *, trust: bool, device:
     fmt = spec["format"]
     if fmt == "torchscript":
         try:
-            return torch.jit.load(str(file), map_location=device)
+            with warnings.catch_warnings():  # torch 2.13 deprecates TorchScript; its files still load
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return torch.jit.load(str(file), map_location=device)
         except Exception as exc:
             raise ModelLoadError(f"cannot load {file} as TorchScript (torch.jit.save): {type(exc).__name__}: {exc}") from None
     if fmt == "export":
@@ -283,6 +286,16 @@ class TorchAdapter(ModelAdapter):
         net = _load_network(path, spec, trust=trust, device=resolved)
         return cls(net, spec, preprocessing=preprocessing, device=resolved, path=path)
 
+    @classmethod
+    def from_module(cls, net: Any, *, columns: list[str], output: str = "logits", classes: list[Any] | None = None,
+                    preprocessing: Any = None, device: str = "cpu", batch_size: int = DEFAULT_BATCH) -> "TorchAdapter":
+        """An adapter over a network already in memory (the Python API and tests; no spec file)."""
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {list(OUTPUTS)}; got {output!r}")
+        spec = {"format": "module", "file": None, "factory": None, "columns": list(columns), "preprocessing": None,
+                "output": output, "classes": classes, "batch_size": batch_size}
+        return cls(net.to(device), spec, preprocessing=preprocessing, device=device)
+
     # -- what the engine asks ---------------------------------------------------
     @property
     def has_proba(self) -> bool:
@@ -306,11 +319,12 @@ class TorchAdapter(ModelAdapter):
         return {
             "kind": self.kind,
             "format": self.spec["format"],
-            "network": record(self.spec["file"]),
+            "network": record(self.spec["file"]) if self.spec.get("file") else None,
             "class": type(self.net).__name__,
             "factory": self.spec.get("factory"),
             "output": self.output,
-            "preprocessing": None if prep is None else {**record(prep), "class": type(self.preprocessing).__name__},
+            "preprocessing": (None if self.preprocessing is None else
+                              {**(record(prep) if prep else {}), "class": type(self.preprocessing).__name__}),
             "n_features": len(self.feature_names),
             "device": self.device,
             "dtype": str(self.dtype).replace("torch.", ""),
