@@ -16,7 +16,9 @@ raw budget ``epsilon * std`` is the network-space budget ``epsilon * std * |dz/d
 and a declared ``[min, max]`` maps the same way. Columns that reach the network any
 other way (one-hot categories, binned or nonlinear transforms) are not attacked, and
 the evidence says so. Immutable features (the policy's ``features`` block) are never
-changed; a value already outside its declared bounds is left as it is.
+changed; a value already outside its declared bounds is left as it is. The attack is
+continuous: an integer column may take fractional values (a worst case, not a realistic
+input).
 
 torch, pandas and SciPy are imported inside functions so that ``auditor --help`` stays fast.
 """
