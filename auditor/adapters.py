@@ -27,6 +27,8 @@ class ModelAdapter:
 
     kind: ClassVar[str] = "abstract"
     suffixes: ClassVar[tuple[str, ...]] = ()
+    #: Loading options the adapter accepts besides trust (``device`` for PyTorch models).
+    options: ClassVar[frozenset[str]] = frozenset()
 
     #: Column names the model was fitted on, in order, when it records them.
     feature_names: list[str] | None = None
@@ -49,6 +51,15 @@ class ModelAdapter:
     @property
     def can_refit(self) -> bool:
         return False
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether :meth:`gradient_view` gives the model as a function autograd can differentiate."""
+        return False
+
+    def gradient_view(self) -> Any:
+        """The model as a differentiable function of its input space (see ``auditor.adapters_torch``)."""
+        raise NotImplementedError(f"{self.kind} models are not differentiable")
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -95,6 +106,24 @@ def _import_skops():
     return skops.io
 
 
+def load_skops(path: Path, *, trust: bool, trusted_types: tuple[str, ...] = ()) -> Any:
+    """An object from a skops file, refused while it holds types skops does not trust by
+    default unless each is named in ``trusted_types`` (or ``trust`` trusts them all)."""
+    sio = _import_skops()
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot read {path} as a skops file: {exc}") from None
+    still_untrusted = [t for t in untrusted if t not in trusted_types]
+    if still_untrusted and not trust:
+        raise ModelLoadError(MSG_SKOPS_UNTRUSTED.format(path=path, types=", ".join(still_untrusted)))
+    try:
+        return sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load {path} with skops: {type(exc).__name__}: {exc}") from None
+
+
 class SklearnAdapter(ModelAdapter):
     """scikit-learn estimators and pipelines: skops files, or joblib/pickle when trusted."""
 
@@ -113,20 +142,8 @@ class SklearnAdapter(ModelAdapter):
 
     @classmethod
     def load(cls, path: Path, *, trust: bool, trusted_types: tuple[str, ...] = ()) -> "SklearnAdapter":
-        suffix = path.suffix.lower()
-        if suffix == ".skops":
-            sio = _import_skops()
-            try:
-                untrusted = sio.get_untrusted_types(file=path)
-            except Exception as exc:
-                raise ModelLoadError(f"cannot read {path} as a skops file: {exc}") from None
-            still_untrusted = [t for t in untrusted if t not in trusted_types]
-            if still_untrusted and not trust:
-                raise ModelLoadError(MSG_SKOPS_UNTRUSTED.format(path=path, types=", ".join(still_untrusted)))
-            try:
-                estimator = sio.load(path, trusted=untrusted)
-            except Exception as exc:
-                raise ModelLoadError(f"cannot load {path} with skops: {type(exc).__name__}: {exc}") from None
+        if path.suffix.lower() == ".skops":
+            estimator = load_skops(path, trust=trust, trusted_types=trusted_types)
         else:
             if not trust:
                 raise ModelLoadError(MSG_PICKLE_UNTRUSTED.format(path=path))
@@ -204,11 +221,14 @@ def adapter_classes() -> list[type[ModelAdapter]]:
     return found
 
 
-def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[str, ...] = ()) -> ModelAdapter:
+def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[str, ...] = (),
+               device: str = "auto") -> ModelAdapter:
     """Load a model file with the adapter registered for its suffix.
 
     ``trust`` allows formats that run code when loaded (pickle, joblib) and any type in a
-    skops file; ``trusted_types`` allows only the named types of a skops file.
+    skops file; ``trusted_types`` allows only the named types of a skops file. ``device``
+    (``auto``, ``cpu``, ``cuda``) goes to adapters that run on one (PyTorch); others
+    ignore it.
     """
     path = Path(path)
     if not path.is_file():
@@ -217,6 +237,7 @@ def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[st
     classes = adapter_classes()
     for cls in classes:
         if any(name.endswith(s) for s in cls.suffixes):
-            return cls.load(path, trust=trust, trusted_types=tuple(trusted_types))
+            extra = {"device": device} if "device" in cls.options else {}
+            return cls.load(path, trust=trust, trusted_types=tuple(trusted_types), **extra)
     known = sorted({s for cls in classes for s in cls.suffixes})
     raise ModelLoadError(f"no model adapter reads {path.name!r}; known file types: {', '.join(known)}")

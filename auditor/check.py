@@ -69,6 +69,7 @@ NEEDS: dict[str, str] = {
     "history": "no training history was given (--history FILE with per-epoch train and validation loss)",
     "baseline": "no baseline model to compare with (auditor compare --baseline A --candidate B)",
     "three_models": "fewer than three models to rank (auditor compare with two or more --candidate)",
+    "gradients": "the model is not differentiable (a PyTorch model is needed)",
 }
 
 ID_PATTERN = re.compile(r"^(?:[A-Z]{2}\d{3}|[A-Z]{3,}\d{3,})$")

@@ -65,7 +65,7 @@ def cli() -> None:
 
 
 @cli.command("run", short_help="Run the audit and write the reports (exit code = the gate's verdict).")
-@click.option("--model", "model", metavar="FILE", help="Model file: .skops, or .joblib/.pkl with --trust-model.")
+@click.option("--model", "model", metavar="FILE", help="Model file: .skops, .joblib/.pkl with --trust-model, or a PyTorch model spec NAME.torch.yaml.")
 @click.option("--train", required=True, metavar="FILE", help="Training data (CSV, CSV.GZ or Parquet).")
 @click.option("--test", required=True, metavar="FILE", help="Test data the model was evaluated on.")
 @click.option("--current", metavar="FILE", help="Optional production sample (recent inputs, labels optional), compared with the training data.")
@@ -82,6 +82,7 @@ def cli() -> None:
 @click.option("--scores", metavar="COL", help="With --predictions: column with the positive-class probability (binary).")
 @click.option("--trust-model", is_flag=True, help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
 @click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file that skops does not trust by default (repeatable); safer than --trust-model.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
 @click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (audit.yaml). See 'auditor init'.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a policy value, e.g. DQ001.thresholds.max_missing_rate.fail=0.4 or fail_on=medium (repeatable).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the policy's, else 0).")
@@ -119,6 +120,7 @@ def run_cmd(**kw: Any) -> None:
         trust_model=kw["trust_model"],
         trusted_types=list(kw["trusted_types"]),
         seed=kw["seed"],
+        device=kw["device"],
     )
     progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
     report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
@@ -191,6 +193,7 @@ def _model_names(paths: list[str]) -> list[str]:
 @click.option("--refit", is_flag=True, help="Also refit both models: 5x2cv paired t and corrected resampled t tests (needs --train).")
 @click.option("--trust-model", is_flag=True, help="Allow pickle/joblib model files. Unpickling runs code: only for files you trust.")
 @click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file (repeatable).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
 @click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (waivers, severities, fail_on, correction).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a policy value (repeatable).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the policy's, else 0).")
@@ -219,7 +222,7 @@ def compare_cmd(**kw: Any) -> None:
     opts = RunOptions(
         train=kw["train"], test=kw["test"], target=kw["target"], model=kw["candidates"][0], task=kw["task"],
         positive_label=kw["positive_label"], trust_model=kw["trust_model"], trusted_types=list(kw["trusted_types"]),
-        seed=kw["seed"], model_name=names[1],
+        seed=kw["seed"], model_name=names[1], device=kw["device"],
         comparators=[(names[0], kw["baseline"]), *zip(names[2:], kw["candidates"][1:])],
     )
     progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress

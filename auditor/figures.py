@@ -148,3 +148,31 @@ def dendrogram_chart(title: str, linkage: np.ndarray, labels: list[str], *, cut:
     ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
     ax.set_axisbelow(True)
     return to_svg(fig, title=title, caption=caption)
+
+
+def degradation_curve(
+    title: str,
+    budgets: list[float],
+    series: dict[str, list[float | None]],
+    xlabel: str,
+    ylabel: str,
+    caption: str,
+    *,
+    marker_at: float | None = None,
+) -> Figure:
+    """A score against growing perturbation budgets, one line per series (clean, attacks);
+    an optional dotted vertical line at the judged budget."""
+    fig = new_figure(6.5, 3.4)
+    ax = fig.add_subplot()
+    styles = ["o-", "s--", "^-.", "d:"]
+    for i, (name, values) in enumerate(series.items()):
+        ax.plot(budgets, [np.nan if v is None else v for v in values], styles[i % len(styles)],
+                label=label(name), markersize=4)
+    if marker_at is not None:
+        ax.axvline(marker_at, color="#777777", linestyle=":", linewidth=1)
+    ax.set_xlabel(label(xlabel, 60))
+    ax.set_ylabel(label(ylabel, 60))
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(color="#dddddd", linewidth=0.6)
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    return to_svg(fig, title=title, caption=caption)

@@ -51,6 +51,8 @@ class RunOptions:
     #: The name the model under audit goes by in a comparison.
     model_name: str = "model"
     seed: int | None = None
+    #: Where PyTorch models run: auto (a CUDA device when there is one), cpu or cuda.
+    device: str = "auto"
 
 
 def _shown(columns: list[str], limit: int = 12) -> str:
@@ -249,7 +251,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     model: ModelAdapter
     model_record: dict[str, Any]
     if opts.model is not None:
-        model = load_model(opts.model, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types))
+        model = load_model(opts.model, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types), device=opts.device)
         model_record = {"path": str(opts.model), "sha256": sha256_file(opts.model), **model.describe()}
     else:
         model = PredictionsAdapter(prediction_column=opts.predictions, score_column=opts.scores)
@@ -343,7 +345,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
 
     others: dict[str, ModelAdapter] = {}
     for name, path in opts.comparators:
-        other = load_model(path, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types))
+        other = load_model(path, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types), device=opts.device)
         _check_comparable(name, other, model, task=task, classes=classes, features=features, datasets=datasets)
         others[name] = other
         model_record.setdefault("compared_with", []).append({"name": name, "path": str(path), "sha256": sha256_file(path), **other.describe()})

@@ -106,6 +106,8 @@ def available_needs(ctx: AuditContext) -> set[str]:
             have.add("train_predictions")
         if model.can_refit:
             have.add("refit")
+        if model.can_call and getattr(model, "differentiable", False):
+            have.add("gradients")
     if ctx.sensitive:
         have.add("sensitive")
     if ctx.group_column:

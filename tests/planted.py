@@ -57,6 +57,8 @@ def clean_context() -> AuditContext:
     ctx.others = {"baseline": ctx.model, "same-again": ctx.model}
     # The logistic model is increasing in x1 and decreasing in x2 (RB005 checks the declaration).
     ctx.feature_domains = {"x1": {"monotonic": "increasing"}, "x2": {"monotonic": "decreasing"}}
+    # The same logistic pipeline, also differentiable (RB007) where torch is installed.
+    ctx.model = ctx.others["baseline"] = ctx.others["same-again"] = _DifferentiableLogistic(ctx.model.estimator)
     # A sensitive attribute independent of everything: every fairness check must pass.
     return _with_group(ctx)
 
@@ -596,3 +598,45 @@ def _ex_noise_reliant() -> AuditContext:
     ctx = _ctx(make_binary_frame(3000, seed=21), make_binary_frame(3000, seed=22))
     ctx.model = SklearnAdapter(NoiseReliant(fit_pipeline(make_binary_frame(3000, seed=11))))
     return ctx
+
+
+# -- gradient-based robustness (RB007) ------------------------------------------------------
+class _DifferentiableLogistic(SklearnAdapter):
+    """The clean control's logistic pipeline, also handed to autograd: its fitted
+    preprocessing (scaler and one-hot) followed by its coefficients as a torch linear layer,
+    so RB007 attacks exactly the model every other check calls."""
+
+    @property
+    def differentiable(self) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("torch") is not None
+
+    def gradient_view(self):
+        import torch
+
+        from auditor.adapters_torch import TorchAdapter
+
+        prep, clf = self.estimator.named_steps["prep"], self.estimator.named_steps["clf"]
+        layer = torch.nn.Linear(clf.coef_.shape[1], 1).double()
+        with torch.no_grad():
+            layer.weight.copy_(torch.as_tensor(clf.coef_))
+            layer.bias.copy_(torch.as_tensor(clf.intercept_))
+        return TorchAdapter.from_module(layer, columns=list(self.feature_names), classes=list(clf.classes_),
+                                        preprocessing=prep).gradient_view()
+
+
+def _rb_tiny_scale_network() -> AuditContext:
+    """A network trained on a label that is the sign of a tiny-scale feature whose informative
+    variation is 20 times finer than its standard deviation: PGD at 0.1 std breaks about 88% of rows."""
+    import pytest
+
+    pytest.importorskip("torch")
+    from tests.torch_models import tiny_scale_context
+
+    return tiny_scale_context()
+
+
+PLANTED["RB007"] = (_rb_tiny_scale_network, {"fail"})
+# Checks whose planted case and clean control need an optional package (skipped without it).
+REQUIRES: dict[str, str] = {"RB007": "torch"}
