@@ -121,8 +121,8 @@ def _plain_summary(report: dict[str, Any], card: dict[str, Any], checks: list[di
 
 def _text_or_items(value: Any) -> dict[str, Any]:
     if isinstance(value, list):
-        return {"items": [str(v) for v in value], "text": ""}
-    return {"items": [], "text": str(value) if value else ""}
+        return {"entries": [str(v) for v in value], "text": ""}
+    return {"entries": [], "text": str(value) if value else ""}
 
 
 def _card_view(card: dict[str, Any]) -> dict[str, Any]:
