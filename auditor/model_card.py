@@ -153,7 +153,8 @@ def build_model_card(report: dict[str, Any]) -> dict[str, Any]:
     checks = [c for c in report.get("checks") or [] if isinstance(c, dict)]
 
     metrics = []
-    for c in checks:
+    order = list(CARD_METRIC_CHECKS)
+    for c in sorted((c for c in checks if str(c.get("id")) in CARD_METRIC_CHECKS), key=lambda c: order.index(str(c["id"]))):
         group = CARD_METRIC_CHECKS.get(str(c.get("id")))
         if group is None or c.get("status") in ("skipped", "error"):
             continue
