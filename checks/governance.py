@@ -12,7 +12,12 @@ import datetime as dt
 from typing import Any
 
 from auditor.check import Check, Param, Threshold
-from auditor.model_card import FIELD_LABELS, REQUIRED_FIELDS, missing_fields, validate_model_card
+from auditor.model_card import (
+    FIELD_LABELS,
+    REQUIRED_FIELDS,
+    missing_fields,
+    validate_model_card,
+)
 from auditor.results import Evidence, Findings, Metric
 
 

@@ -12,14 +12,24 @@ import re
 import pytest
 
 from auditor.errors import PolicyError
-from auditor.model_card import REQUIRED_FIELDS, build_model_card, missing_fields, model_card_markdown
+from auditor.model_card import (
+    REQUIRED_FIELDS,
+    build_model_card,
+    missing_fields,
+    model_card_markdown,
+)
 from auditor.policy import validate_policy
 from auditor.registry import load_registry
 from auditor.render import render
 from auditor.standards import crosswalk, load_frameworks, mapped_ids
 from checks.governance import ModelCardComplete, WaiverRegister
 from tests.conftest import run_check
-from tests.planted import AUDIT_DATE, CLEAN_MODEL_CARD, _gv_expired_waiver, _gv_incomplete_card
+from tests.planted import (
+    AUDIT_DATE,
+    CLEAN_MODEL_CARD,
+    _gv_expired_waiver,
+    _gv_incomplete_card,
+)
 from tests.sample_report import build_sample_report
 
 REGISTRY = load_registry()

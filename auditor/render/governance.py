@@ -262,18 +262,19 @@ def _methods(report: dict[str, Any]) -> list[str]:
     testing = report.get("multiple_testing") or {}
     names = {"holm": "Holm's method", "fdr_bh": "the Benjamini-Hochberg procedure", "bonferroni": "Bonferroni's correction"}
     method = names.get(str(testing.get("method")))
+    tests = int(testing.get("tests") or 0)
     return [
-        "Each check measures; one engine module judges every measured value against the threshold shown next to it "
-        "(defaults, overridden by the policy in this appendix). A check's status is the worst of its judged metrics.",
-        "Estimates carry confidence intervals (bootstrap or exact, as each metric's description says). When an interval "
-        "contains the fail level, the data cannot decide and the result is inconclusive rather than pass or fail.",
-        (f"The audit's {_plural(int(testing.get('tests') or 0), 'p-value')} were corrected together with {method} before being judged."
+        ("Each check measures; one engine module judges every measured value against the threshold shown next to it "
+         "(defaults, overridden by the policy in this appendix). A check's status is the worst of its judged metrics."),
+        ("Estimates carry confidence intervals (bootstrap or exact, as each metric's description says). When an interval "
+         "contains the fail level, the data cannot decide and the result is inconclusive rather than pass or fail."),
+        (f"The audit's {_plural(tests, 'p-value was', 'p-values were')} corrected together with {method} before being judged."
          if method else "No p-value correction across the audit was applied."),
-        f"Sampled computations use seed {report.get('seed', '—')} and state the rows they used; the same inputs and seed "
-        "give the same results, timings and timestamps aside.",
+        (f"Sampled computations use seed {report.get('seed', '—')} and state the rows they used; the same inputs and seed "
+         "give the same results, timings and timestamps aside."),
         "A waived result keeps its real status and is shown as waived; an expired waiver no longer waives.",
-        "The model card's text fields are written by the model's owners in the policy's model_card block; its files, "
-        "hashes, metrics and findings are computed by the audit.",
-        "The standards crosswalk is data shipped with this version of auditor (auditor/standards/*.yaml): it relates "
-        "checks to clauses for which their results are evidence. It is not a legal assessment.",
+        ("The model card's text fields are written by the model's owners in the policy's model_card block; its files, "
+         "hashes, metrics and findings are computed by the audit."),
+        ("The standards crosswalk is data shipped with this version of auditor (auditor/standards/*.yaml): it relates "
+         "checks to clauses for which their results are evidence. It is not a legal assessment."),
     ]
