@@ -61,6 +61,7 @@ def run_audit(
             f"policy features: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not among the model's inputs"
         )
     ctx.feature_domains = dict(policy.features)
+    ctx.today = today or dt.date.today()
     if validate is not None:  # the caller's own input checks, before any check runs
         validate(ctx)
     meta["inputs"]["policy"] = {
@@ -70,7 +71,7 @@ def run_audit(
     testing: dict[str, Any] = {}
     results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs,
                          timings=timings)
-    attach_waivers(results, policy, today=today or dt.date.today())
+    attach_waivers(results, policy, today=ctx.today)
     gate = evaluate_gate(results, policy)
     notes = list(ctx.notes)
     errored = [r.id for r in results if r.status == "error"]
@@ -105,6 +106,9 @@ def run_audit(
         report["title"] = title
     # Where the time went: reading the inputs, the one prediction pass per dataset, the checks.
     report["timings"] = {**timings, "jobs": jobs}
+    from auditor.model_card import build_model_card
+
+    report["model_card"] = build_model_card(report)
     return report
 
 

@@ -45,6 +45,8 @@ class AuditContext:
     #: The name of ``model`` when models are compared.
     model_name: str = "model"
     notes: list[str] = field(default_factory=list)
+    #: The audit's date, against which waiver expiry is judged (GV002); None means today.
+    today: Any = None
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _views: dict[str, "AuditContext"] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)

@@ -18,11 +18,13 @@ from typing import Any
 import yaml
 
 from auditor.errors import PolicyError
+from auditor.model_card import validate_model_card
 from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
 from auditor.results import SEVERITIES
 
-TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers", "time_limit_s")
+TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers",
+            "model_card", "time_limit_s")
 FEATURE_KEYS = ("immutable", "min", "max", "monotonic")
 MONOTONIC = ("increasing", "decreasing")
 CHECK_KEYS = ("enabled", "severity", "params", "thresholds", "time_limit_s")
@@ -77,6 +79,8 @@ class Policy:
     #: Declared feature domains: {column: {"immutable": bool, "min": x, "max": x, "monotonic": ...}}
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
+    #: The user's model card (``model_card:``), validated; list fields are lists (auditor.model_card).
+    model_card: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     #: Seconds any check may run before it is stopped and reported as an error (None: no limit).
@@ -251,6 +255,8 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
         raise PolicyError(f"{where}: waivers must be a list; got {waivers!r}.")
     for i, w in enumerate(waivers):
         policy.waivers.append(_validate_waiver(i, w, registry, where))
+
+    policy.model_card = validate_model_card(raw.get("model_card"), where)
     return policy
 
 

@@ -7,6 +7,7 @@ every check is :func:`clean_context`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Callable
 
 import numpy as np
@@ -59,6 +60,9 @@ def clean_context() -> AuditContext:
     ctx.feature_domains = {"x1": {"monotonic": "increasing"}, "x2": {"monotonic": "decreasing"}}
     # The same logistic pipeline, also differentiable (RB007) where torch is installed.
     ctx.model = ctx.others["baseline"] = ctx.others["same-again"] = _DifferentiableLogistic(ctx.model.estimator)
+    # A complete model card and no waivers: the governance checks (GV) must pass.
+    ctx.policy = {"model_card": dict(CLEAN_MODEL_CARD)}
+    ctx.today = AUDIT_DATE
     # A sensitive attribute independent of everything: every fairness check must pass.
     return _with_group(ctx)
 
@@ -640,3 +644,38 @@ def _rb_tiny_scale_network() -> AuditContext:
 PLANTED["RB007"] = (_rb_tiny_scale_network, {"fail"})
 # Checks whose planted case and clean control need an optional package (skipped without it).
 REQUIRES: dict[str, str] = {"RB007": "torch"}
+    "GV001": (lambda: _gv_incomplete_card(), {"fail"}),
+    "GV002": (lambda: _gv_expired_waiver(), {"fail"}),
+}
+
+
+# -- governance (GV001-GV002) ---------------------------------------------------------------
+AUDIT_DATE = dt.date(2026, 11, 27)
+CLEAN_MODEL_CARD = {
+    "name": "synthetic-logit",
+    "version": "1.0",
+    "intended_use": "Test fixture: a logistic regression on synthetic data, used to test the audit itself.",
+    "out_of_scope_uses": ["Any decision about a person or an organisation."],
+    "training_data": "3,000 synthetic rows drawn from a known logistic model (seed 21).",
+    "evaluation_data": "3,000 synthetic rows from the same model (seed 22).",
+    "limitations": ["The data is synthetic; nothing here transfers to real data."],
+    "ethical_considerations": ["The sensitive column 'group' is random and independent of the outcome."],
+}
+
+
+def _gv_incomplete_card() -> AuditContext:
+    """A model card with only its intended use: five of six required fields are missing."""
+    ctx = _ctx(make_binary_frame(300, seed=1), make_binary_frame(300, seed=2))
+    ctx.policy = {"model_card": {"name": "m", "intended_use": "Scoring test fixtures."}}
+    return ctx
+
+
+def _gv_expired_waiver() -> AuditContext:
+    """One waiver that expired a year before the audit and one that is still in force."""
+    ctx = _ctx(make_binary_frame(300, seed=1), make_binary_frame(300, seed=2))
+    ctx.today = AUDIT_DATE
+    ctx.policy = {"waivers": [
+        {"check": "DQ002", "reason": "repeated records", "owner": "a@example.org", "expires": "2025-11-27"},
+        {"check": "DQ011", "reason": "kept as published", "owner": "b@example.org", "expires": "2027-03-31"},
+    ]}
+    return ctx

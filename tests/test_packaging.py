@@ -102,6 +102,7 @@ def test_wheel_carries_templates_and_checks(tmp_path, clean_audit_files):
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
-    assert {c["id"] for c in report["checks"]} >= {"DQ001", "DQ011", "ST001"}
+    assert {c["id"] for c in report["checks"]} >= {"DQ001", "DQ011", "ST001", "GV001"}
     assert "DQ001" in (out / "report.html").read_text()
+    assert "Risk management system" in (out / "report.html").read_text()  # the crosswalk data ships too
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")

@@ -28,6 +28,7 @@ from auditor.render import (
     skip_reason,
     waiver_text,
 )
+from auditor.render.governance import governance_view
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -53,14 +54,18 @@ def _render(report: dict[str, Any], *, media: str) -> str:
     template = env.get_template(TEMPLATE)
     # The stylesheet is ours, not the report's: it is the one string not escaped.
     css = markupsafe.Markup(_read_resource(STYLESHEET))
-    return template.render(view=build_view(report, media=media), css=css)
+    # ``report`` is there for included partials (the baseline diff) that read report.json fields directly.
+    return template.render(view=build_view(report, media=media), css=css, report=report)
 
 
 def _read_resource(name: str) -> str:
     return resources.files("auditor.templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def _load_template(name: str) -> str:
+def _load_template(name: str) -> str | None:
+    # None tells Jinja the template does not exist (an optional partial, included with `ignore missing`).
+    if not resources.files("auditor.templates").joinpath(name).is_file():
+        return None
     return _read_resource(name)
 
 
@@ -119,6 +124,7 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
         "sections": sections,
         "ethics": _ethics(report),
         "appendix": _appendix(report),
+        "gov": governance_view(report),
     }
 
 
