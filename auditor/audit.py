@@ -36,8 +36,14 @@ def run_audit(
     title: str | None = None,
     describe_scope: bool = True,
     validate: Callable[[Any], None] | None = None,
+    baseline_report: dict[str, Any] | None = None,
+    baseline_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``)."""
+    """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``).
+
+    With ``baseline_report`` (an approved audit's report.json) the gate blocks only on
+    findings new since then, and the report carries ``baseline_diff``.
+    """
     started = time.perf_counter()
     registry = registry or load_registry()
     policy = load_policy(policy_path, overrides or [], registry)
@@ -64,7 +70,10 @@ def run_audit(
     testing: dict[str, Any] = {}
     results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing)
     attach_waivers(results, policy, today=today or dt.date.today())
-    gate = evaluate_gate(results, policy)
+    baseline = None
+    if baseline_report is not None:
+        baseline = {str(c["id"]): str(c["status"]) for c in baseline_report.get("checks") or []}
+    gate = evaluate_gate(results, policy, baseline=baseline)
     notes = list(ctx.notes)
     errored = [r.id for r in results if r.status == "error"]
     if errored:
@@ -96,6 +105,18 @@ def run_audit(
     )
     if title:
         report["title"] = title
+    if baseline_report is not None:
+        from auditor.diff import diff_reports
+
+        for check in report["checks"]:
+            if check["id"] in gate["baselined_ids"]:
+                check["baselined"] = True
+        label = str(baseline_path) if baseline_path else "baseline"
+        report["baseline_diff"] = {
+            **diff_reports(baseline_report, report, old_label=label, new_label="this audit"),
+            "baseline_report": {"path": label if baseline_path else None,
+                                "sha256": sha256_file(baseline_path) if baseline_path else None},
+        }
     return report
 
 
