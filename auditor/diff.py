@@ -230,16 +230,17 @@ def diff_markdown(diff: dict[str, Any], *, level: int = 2) -> str:
                      c["summary"] if c["new_status"] else ""]
             lines.append("| " + " | ".join(escape_md(x) for x in cells) + " |")
         lines.append("")
-    for key, heading, note in (
-        ("metric_changes", "Metric changes beyond their intervals", ""),
-        ("metric_changes_without_interval", "Metric changes without an interval", " (no interval: not judged against noise)"),
-    ):
-        items = diff[key]
-        if not items:
-            continue
-        lines += [f"{h}# {heading} ({len(items)}){note}", "", "| ID | Metric | Was | Now |", "|---|---|---|---|"]
-        lines += ["| " + " | ".join(escape_md(x) for x in (m["id"], m["metric"], m["old_text"], m["new_text"])) + " |" for m in items]
-        lines.append("")
+    def metric_rows(items: list[dict[str, Any]]) -> list[str]:
+        return ["| ID | Metric | Was | Now |", "|---|---|---|---|"] + [
+            "| " + " | ".join(escape_md(x) for x in (m["id"], m["metric"], m["old_text"], m["new_text"])) + " |" for m in items]
+
+    if diff["metric_changes"]:
+        lines += [f"{h}# Metric changes beyond their intervals ({len(diff['metric_changes'])})", "",
+                  *metric_rows(diff["metric_changes"]), ""]
+    plain = diff["metric_changes_without_interval"]
+    if plain:  # often long and never judged against noise: folded
+        lines += [f"<details><summary>Metric changes without an interval ({len(plain)}): not judged against noise</summary>", "",
+                  *metric_rows(plain), "", "</details>", ""]
     lines.append(f"<sub>{escape_md(diff['rule'][:1].upper() + diff['rule'][1:])}.</sub>")
     return "\n".join(lines) + "\n"
 

@@ -378,7 +378,7 @@ def load_private_key(path: str | Path, *, passphrase: str | None = None):
                   else f"it is not encrypted; unset {PASSPHRASE_ENV}" if passphrase else str(exc))
         raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=reason)) from None
     except ValueError as exc:
-        reason = "wrong passphrase or not a PEM private key" if passphrase else f"not a PEM private key ({exc})"
+        reason = "wrong passphrase or not a PEM private key" if passphrase else "not a PEM private key"
         raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=reason)) from None
     except Exception as exc:  # cryptography raises UnsupportedAlgorithm for odd key types
         raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=str(exc) or type(exc).__name__)) from None
@@ -400,7 +400,7 @@ def load_public_key(path: str | Path):
     try:
         key = serialization.load_pem_public_key(data)
     except Exception as exc:  # ValueError for garbage, UnsupportedAlgorithm for odd types
-        raise PacketError(MSG_KEY_UNREADABLE.format(role="public", path=path, reason=f"not a PEM public key ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")) from None
+        raise PacketError(MSG_KEY_UNREADABLE.format(role="public", path=path, reason="not a PEM public key")) from None
     if not isinstance(key, Ed25519PublicKey):
         raise PacketError(MSG_KEY_UNREADABLE.format(role="public", path=path, reason=f"it is a {type(key).__name__.lstrip('_')}, not an Ed25519 key"))
     return key

@@ -95,7 +95,7 @@ def test_views_show_the_changes_and_escape_hostile_text():
     assert "DQ001 missing: 0.2 -> 0 (no interval)" in text
     md = diff_markdown(d)
     assert "### New failures (2)" in md and "<script>" not in md and "\\|" in md
-    assert "Metric changes without an interval (1) (no interval: not judged against noise)" in md
+    assert "<summary>Metric changes without an interval (1): not judged against noise</summary>" in md
     html = diff_html(d)
     assert html.startswith("<!DOCTYPE html>") and "<script>" not in html and "&lt;script&gt;" in html
     assert '<section class="diff"' in html and "http://" not in html and "https://" not in html
