@@ -103,12 +103,15 @@ def run_cmd(**kw: Any) -> None:
     from auditor.runner import terminal_progress
 
     formats = _parse_formats(kw["formats"])
-    out_dir = _writable_out(kw["out"])
     packet_key = None
     if kw["packet"] is None and (kw["zip_packet"] or kw["signing_key"] or kw["force_packet"]):
         raise AuditInputError("--zip, --signing-key and --force need --packet DIR")
     if kw["packet"] is not None:  # refuse a bad packet folder or key before the audit runs, not after
-        from auditor.packet import check_packet_target, load_private_key, passphrase_from_env
+        from auditor.packet import (
+            check_packet_target,
+            load_private_key,
+            passphrase_from_env,
+        )
 
         check_packet_target(kw["packet"], force=kw["force_packet"])
         if kw["signing_key"]:
@@ -118,6 +121,7 @@ def run_cmd(**kw: Any) -> None:
         from auditor.diff import load_report
 
         baseline_report = load_report(kw["baseline_report"], role="--baseline-report")
+    out_dir = _writable_out(kw["out"])
     opts = RunOptions(
         train=kw["train"],
         test=kw["test"],

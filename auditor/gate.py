@@ -8,7 +8,8 @@ run) is raised before this point, by bad input.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from auditor.policy import Policy
 from auditor.results import SEVERITIES, CheckResult

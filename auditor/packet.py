@@ -178,7 +178,7 @@ def _listing(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir())
 
 
-def check_packet_target(folder: str | Path, *, force: bool = False) -> None:
+def check_packet_target(folder: str | Path, *, force: bool = False, ignore: frozenset[str] = frozenset()) -> None:
     """Refuse, before the audit runs, a packet folder whose contents a packet would clobber.
 
     A new or empty folder, or a previous packet with nothing else in it, is fine (the
@@ -191,7 +191,7 @@ def check_packet_target(folder: str | Path, *, force: bool = False) -> None:
         raise PacketError(f"--packet {folder} exists and is not a folder")
     if not folder.exists():
         return
-    present = _listing(folder)
+    present = [p for p in _listing(folder) if p not in ignore]
     if not present:
         return
     if (folder / DECISIONS).is_file():
@@ -266,7 +266,9 @@ def write_packet(
     from auditor.fileio import ensure_writable_dir, write_atomic
 
     folder = Path(folder)
-    check_packet_target(folder, force=force)
+    # With --packet DIR --out DIR the reports just written are the packet's own files.
+    same = frozenset(Path(p).name for p in reports.values() if Path(p).parent.resolve() == folder.resolve())
+    check_packet_target(folder, force=force, ignore=same)
     key = load_private_key(signing_key, passphrase=passphrase) if signing_key else None  # fail before writing
     artefacts = packet_artefacts(report, reports, policy_path=policy_path)
     manifest_text = build_manifest(artefacts, report_inputs(report), report)
@@ -365,6 +367,7 @@ def generate_keys(private_path: str | Path, public_path: str | Path, *, passphra
 
 
 def load_private_key(path: str | Path, *, passphrase: str | None = None):
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -377,17 +380,18 @@ def load_private_key(path: str | Path, *, passphrase: str | None = None):
         reason = (f"it is encrypted; set {PASSPHRASE_ENV} to its passphrase" if "encrypted" in str(exc) and not passphrase
                   else f"it is not encrypted; unset {PASSPHRASE_ENV}" if passphrase else str(exc))
         raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=reason)) from None
-    except ValueError as exc:
+    except ValueError:
         reason = "wrong passphrase or not a PEM private key" if passphrase else "not a PEM private key"
         raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=reason)) from None
-    except Exception as exc:  # cryptography raises UnsupportedAlgorithm for odd key types
-        raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=str(exc) or type(exc).__name__)) from None
+    except UnsupportedAlgorithm:
+        raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason="a key type this auditor cannot read")) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise PacketError(MSG_KEY_UNREADABLE.format(role="private", path=path, reason=f"it is a {type(key).__name__.lstrip('_')}, not an Ed25519 key"))
     return key
 
 
 def load_public_key(path: str | Path):
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -399,7 +403,7 @@ def load_public_key(path: str | Path):
         raise PacketError(MSG_KEY_UNREADABLE.format(role="public", path=path, reason="it is a private key; give the public key (keep the private one secret)"))
     try:
         key = serialization.load_pem_public_key(data)
-    except Exception as exc:  # ValueError for garbage, UnsupportedAlgorithm for odd types
+    except (ValueError, UnsupportedAlgorithm):
         raise PacketError(MSG_KEY_UNREADABLE.format(role="public", path=path, reason="not a PEM public key")) from None
     if not isinstance(key, Ed25519PublicKey):
         raise PacketError(MSG_KEY_UNREADABLE.format(role="public", path=path, reason=f"it is a {type(key).__name__.lstrip('_')}, not an Ed25519 key"))
@@ -531,7 +535,7 @@ def _verify_signature(folder: Path, raw: bytes, trusted, trusted_path, result: V
         info = json.loads(info_path.read_text(encoding="utf-8"))
         signature = base64.b64decode(sig_path.read_text(encoding="ascii").strip(), validate=True)
         embedded = Ed25519PublicKey.from_public_bytes(base64.b64decode(info["public_key"], validate=True))
-    except Exception as exc:  # any malformed signature file is a verification failure, not a crash
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:  # a malformed signature fails, never crashes
         result.signature = "invalid"
         result.problems.append(f"changed: {SIGNATURE} or {SIGNATURE_INFO} cannot be read ({type(exc).__name__})")
         return

@@ -200,8 +200,22 @@ def test_run_with_baseline_report_gates_only_on_new_findings(capsys, clean_audit
 def test_run_with_bad_baseline_report_exits_2_before_the_audit(capsys, clean_audit_files, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    code, out, err = run_cli(capsys, "run", "--quiet", "--model", clean_audit_files["model"], "--train", clean_audit_files["train"],
+    code, _, err = run_cli(capsys, "run", "--quiet", "--model", clean_audit_files["model"], "--train", clean_audit_files["train"],
                              "--test", clean_audit_files["test"], "--target", "y", "--out", str(tmp_path / "o"),
                              "--baseline-report", str(bad))
     assert code == 2 and "--baseline-report" in err and "is not a valid report.json" in err
-    assert not (tmp_path / "o" / "report.json").exists()
+    assert not (tmp_path / "o").exists()
+
+
+def test_diff_section_partial_needs_only_the_diff_dict():
+    """The main report can include the partial with nothing but the JSON-ready diff (as stored in report.json)."""
+    from importlib import resources
+
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    source = resources.files("auditor.templates").joinpath("_diff_section.html.j2").read_text(encoding="utf-8")
+    stored = json.loads(json.dumps(diff_reports(OLD, NEW, old_label="approved", new_label="now")))
+    html = env.from_string(source).render(diff=stored)
+    assert "<h2>Changes since approved</h2>" in html and "<h3>New failures (2)</h3>" in html
+    assert "0.03 [0.02, 0.04]" in html

@@ -287,3 +287,13 @@ def test_run_writes_a_signed_zipped_packet_that_verifies(capsys, clean_audit_fil
     code, _, err = run_cli(capsys, *[a if a != str(packet) else str(mine) for a in argv])
     assert code == 2 and "is not empty and is not an auditor packet" in err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_packet_in_the_out_folder_itself(tmp_path, inputs):
+    """``--out DIR --packet DIR``: the reports written a moment ago are the packet's, not the user's."""
+    written = write_reports(inputs, tmp_path / "both", ["json", "md"])
+    write_packet(tmp_path / "both", inputs, written)
+    assert verify_packet(tmp_path / "both").ok
+    written = write_reports(inputs, tmp_path / "both", ["json", "md"])  # the next run, same folder
+    write_packet(tmp_path / "both", inputs, written)
+    assert verify_packet(tmp_path / "both").ok
