@@ -37,10 +37,14 @@ def run_audit(
     describe_scope: bool = True,
     validate: Callable[[Any], None] | None = None,
     jobs: int = 1,
+    baseline_report: dict[str, Any] | None = None,
+    baseline_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``).
 
     ``jobs`` > 1 runs the checks in that many processes; the results are the same.
+    With ``baseline_report`` (an approved audit's report.json) the gate blocks only on
+    findings new since then, and the report carries ``baseline_diff``.
     """
     started = time.perf_counter()
     registry = registry or load_registry()
@@ -72,7 +76,10 @@ def run_audit(
     results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs,
                          timings=timings)
     attach_waivers(results, policy, today=ctx.today)
-    gate = evaluate_gate(results, policy)
+    baseline = None
+    if baseline_report is not None:
+        baseline = {str(c["id"]): str(c["status"]) for c in baseline_report.get("checks") or []}
+    gate = evaluate_gate(results, policy, baseline=baseline)
     notes = list(ctx.notes)
     errored = [r.id for r in results if r.status == "error"]
     if errored:
@@ -109,6 +116,18 @@ def run_audit(
     from auditor.model_card import build_model_card
 
     report["model_card"] = build_model_card(report)
+    if baseline_report is not None:
+        from auditor.diff import diff_reports
+
+        for check in report["checks"]:
+            if check["id"] in gate["baselined_ids"]:
+                check["baselined"] = True
+        label = str(baseline_path) if baseline_path else "baseline"
+        report["baseline_diff"] = {
+            **diff_reports(baseline_report, report, old_label=label, new_label="this audit"),
+            "baseline_report": {"path": label if baseline_path else None,
+                                "sha256": sha256_file(baseline_path) if baseline_path else None},
+        }
     return report
 
 

@@ -90,6 +90,11 @@ def cli() -> None:
 @click.option("--out", default="reports", show_default=True, metavar="DIR", help="Output folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), metavar="N", help="Run the checks in N processes (results are the same as with 1).")
+@click.option("--packet", metavar="DIR", help="Also write a review packet: the reports, report.json, the policy and manifest.json (SHA-256 of every file and input). See 'auditor verify'.")
+@click.option("--zip", "zip_packet", is_flag=True, help="With --packet: also write DIR.zip.")
+@click.option("--signing-key", metavar="KEY.pem", help="With --packet: sign manifest.json with this Ed25519 private key (its passphrase, if any, from $AUDITOR_KEY_PASSPHRASE). See 'auditor keygen'.")
+@click.option("--force", "force_packet", is_flag=True, help="With --packet: write into a non-empty folder that is not a packet (nothing in it is deleted).")
+@click.option("--baseline-report", metavar="REPORT.json", help="An approved earlier audit's report.json: only findings new since then block the gate; the diff is stored as baseline_diff.")
 def run_cmd(**kw: Any) -> None:
     """Run the audit and write the reports; the exit code is the gate's verdict.
 
@@ -100,6 +105,24 @@ def run_cmd(**kw: Any) -> None:
     from auditor.runner import terminal_progress
 
     formats = _parse_formats(kw["formats"])
+    packet_key = None
+    if kw["packet"] is None and (kw["zip_packet"] or kw["signing_key"] or kw["force_packet"]):
+        raise AuditInputError("--zip, --signing-key and --force need --packet DIR")
+    if kw["packet"] is not None:  # refuse a bad packet folder or key before the audit runs, not after
+        from auditor.packet import (
+            check_packet_target,
+            load_private_key,
+            passphrase_from_env,
+        )
+
+        check_packet_target(kw["packet"], force=kw["force_packet"])
+        if kw["signing_key"]:
+            packet_key = load_private_key(kw["signing_key"], passphrase=passphrase_from_env())
+    baseline_report = None
+    if kw["baseline_report"]:
+        from auditor.diff import load_report
+
+        baseline_report = load_report(kw["baseline_report"], role="--baseline-report")
     out_dir = _writable_out(kw["out"])
     opts = RunOptions(
         train=kw["train"],
@@ -124,9 +147,18 @@ def run_cmd(**kw: Any) -> None:
     )
     progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
     report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
-                       jobs=kw["jobs"])
+                       jobs=kw["jobs"], baseline_report=baseline_report, baseline_path=kw["baseline_report"])
     written = _write(report, out_dir, formats)
     _print_verdict(report, written)
+    if kw["packet"] is not None:
+        from auditor.packet import passphrase_from_env, write_packet, write_zip
+
+        packet = write_packet(kw["packet"], report, written, policy_path=kw["policy"],
+                              signing_key=kw["signing_key"] if packet_key is not None else None,
+                              passphrase=passphrase_from_env(), force=kw["force_packet"])
+        click.echo(f"  packet {packet['folder']} ({len(packet['files'])} files{', manifest signed' if packet['signed'] else ''})")
+        if kw["zip_packet"]:
+            click.echo(f"  zip   {write_zip(kw['packet'], force=kw['force_packet'])}")
     sys.exit(report["gate"]["exit_code"])
 
 
@@ -162,6 +194,8 @@ def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
         click.echo(f"  gate: {reason}")
     for line in gate.get("waived", []):
         click.echo(f"  waived: {line}")
+    for line in gate.get("baselined", []):
+        click.echo(f"  baselined: {line}")
     click.echo(f"auditor: gate {verdict} (exit {gate['exit_code']}, fail_on: {gate['fail_on']})")
     for fmt, path in written.items():
         click.echo(f"  {fmt:<5} {path}")
@@ -381,6 +415,124 @@ def init_cmd(out: str, force: bool) -> None:
     except OSError as exc:
         raise AuditInputError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {path}")
+
+
+def _print_verification(check: Any) -> None:
+    for line in check.problems:
+        click.echo(f"  FAIL {line}")
+    for line in check.notes:
+        click.echo(f"  note {line}")
+
+
+@cli.command("verify", short_help="Check a review packet: every file and input against its manifest, the signature, the sign-off log.")
+@click.argument("packet_dir", metavar="DIR")
+@click.option("--public-key", metavar="PUB.pem", help="Require the manifest to be signed by this Ed25519 public key.")
+@click.option("--inputs-required", is_flag=True, help="Fail when an input (model, data, policy) is not found at its recorded path, instead of noting it as not checked.")
+@click.option("--inputs-root", metavar="DIR", help="Resolve the inputs' relative paths against DIR (default: the current folder).")
+def verify_cmd(packet_dir: str, public_key: str | None, inputs_required: bool, inputs_root: str | None) -> None:
+    """Recompute the SHA-256 of every file in the packet DIR and of every input it lists.
+
+    Exit codes: 0 the packet is intact; 1 a file changed, is missing or is unexpected,
+    the manifest was edited, the signature does not verify (or, with --public-key, was
+    made by another key or is absent), or the decision log's chain is broken; 2 DIR is
+    not a readable packet, or the key file cannot be used. Inputs not found at their
+    recorded path are reported as not checked (a failure only with --inputs-required).
+    """
+    from auditor.packet import verify_packet
+
+    check = verify_packet(packet_dir, public_key=public_key, inputs_required=inputs_required, inputs_root=inputs_root)
+    _print_verification(check)
+    signature = {"absent": "unsigned", "verified": "signature verified", "unverified": "signature not checked against a key",
+                 "invalid": "signature INVALID"}[check.signature]
+    inputs = f"{check.inputs_checked} input(s) checked" + (f", {len(check.inputs_not_found)} not found" if check.inputs_not_found else "")
+    decisions = f", {check.decisions} decision(s) (log head {check.decisions_head[:16]})" if check.decisions else ""
+    if check.ok:
+        click.echo(f"auditor: packet {packet_dir} verified: {len(check.checked)} file(s) intact, {inputs}, {signature}{decisions}")
+        sys.exit(EXIT_OK)
+    click.echo(f"auditor: packet {packet_dir} FAILED verification: {len(check.problems)} problem(s); {inputs}, {signature}")
+    sys.exit(EXIT_GATE)
+
+
+@cli.command("sign", short_help="Record a reviewer's sign-off decision in a verified packet (decisions.jsonl).")
+@click.argument("packet_dir", metavar="DIR")
+@click.option("--reviewer", required=True, metavar="NAME", help="Who decides.")
+@click.option("--decision", required=True, type=click.Choice(["approve", "reject", "approve-with-conditions"]), help="The decision.")
+@click.option("--note", default="", metavar="TEXT", help="Why, or on which conditions (required unless approving).")
+@click.option("--public-key", metavar="PUB.pem", help="Verify the packet's signature with this key first.")
+@click.option("--inputs-required", is_flag=True, help="Refuse to sign when an input cannot be found to check.")
+@click.option("--inputs-root", metavar="DIR", help="Resolve the inputs' relative paths against DIR.")
+def sign_cmd(packet_dir: str, reviewer: str, decision: str, note: str, public_key: str | None,
+             inputs_required: bool, inputs_root: str | None) -> None:
+    """Verify the packet DIR, then append a dated decision to DIR/decisions.jsonl.
+
+    Each entry records the UTC time, the reviewer, the decision, the note, the
+    manifest's SHA-256 and the SHA-256 of the previous entry, so editing or removing an
+    earlier decision is caught by 'auditor verify'. Exit codes: 0 recorded; 1 refused
+    because the packet fails verification (nothing is written); 2 bad input.
+    """
+    from auditor.packet import sign_packet
+
+    check, entry = sign_packet(packet_dir, reviewer=reviewer, decision=decision, note=note, public_key=public_key,
+                               inputs_required=inputs_required, inputs_root=inputs_root)
+    if entry is None:
+        _print_verification(check)
+        click.echo(f"auditor: refusing to sign {packet_dir}: it fails verification ({len(check.problems)} problem(s)); nothing was recorded")
+        sys.exit(EXIT_GATE)
+    for line in check.notes:
+        click.echo(f"  note {line}")
+    click.echo(f"auditor: recorded decision {entry['seq']} in {Path(packet_dir) / 'decisions.jsonl'}: "
+               f"{entry['decision']} by {entry['reviewer']} at {entry['timestamp']}")
+
+
+@cli.command("keygen", short_help="Write an Ed25519 key pair for signing packet manifests.")
+@click.option("--private-key", required=True, metavar="KEY.pem", help="Where to write the private key (mode 0600; keep it secret).")
+@click.option("--public-key", required=True, metavar="PUB.pem", help="Where to write the public key (share it with reviewers).")
+@click.option("--force", is_flag=True, help="Overwrite existing key files.")
+def keygen_cmd(private_key: str, public_key: str, force: bool) -> None:
+    """Write a new Ed25519 key pair as PEM files.
+
+    When $AUDITOR_KEY_PASSPHRASE is set the private key is encrypted with it, and the
+    same variable must be set when signing ('auditor run --packet DIR --signing-key KEY.pem').
+    """
+    from auditor.packet import generate_keys, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    fingerprint = generate_keys(private_key, public_key, passphrase=passphrase, force=force)
+    click.echo(f"wrote {private_key} ({'encrypted' if passphrase else 'unencrypted'}) and {public_key}; fingerprint {fingerprint}")
+
+
+@cli.command("diff", short_help="What changed between two audits: new failures, resolved ones, metric changes.")
+@click.argument("old_report", metavar="OLD/report.json")
+@click.argument("new_report", metavar="NEW/report.json")
+@click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(["text", "markdown", "html"]), help="Output format.")
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output.")
+def diff_cmd(old_report: str, new_report: str, fmt: str, output: str | None) -> None:
+    """Compare two report.json files: new failures, resolved ones, other status changes,
+    checks added or removed, and metrics that moved beyond their confidence intervals
+    (metrics without an interval that changed are listed apart).
+
+    Exit codes: 0 the diff was written (whatever it shows); 2 an input is not a readable report.json.
+    """
+    from auditor.diff import diff_reports, load_report, render_diff
+
+    old = load_report(old_report, role="old report")
+    new = load_report(new_report, role="new report")
+    text = render_diff(diff_reports(old, new, old_label=old_report, new_label=new_report), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from auditor.fileio import write_atomic
+
+    target = Path(output)
+    if target.is_dir():
+        raise AuditInputError(f"--output {target} is a folder; give a file name")
+    if any(target.resolve() == Path(p).resolve() for p in (old_report, new_report)):
+        raise AuditInputError(f"--output {target} is one of the reports being compared; choose another file")
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise AuditInputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {target}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,10 +7,11 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
+def write_atomic(path: str | Path, data: str | bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then move it into place.
 
-    An interrupted run leaves the previous file untouched.
+    An interrupted run leaves the previous file untouched. ``mode`` is the file's
+    permission bits (0o600 for a private key: the temporary file is never wider).
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -20,7 +21,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

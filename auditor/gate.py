@@ -8,6 +8,7 @@ run) is raised before this point, by bad input.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from auditor.policy import Policy
@@ -22,10 +23,21 @@ def attach_waivers(results: list[CheckResult], policy: Policy, *, today: dt.date
             result.waiver = waiver.state(today)
 
 
-def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
+def evaluate_gate(
+    results: list[CheckResult], policy: Policy, *, baseline: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The gate's verdict over ``results``.
+
+    ``baseline`` (check ID -> status in an approved earlier audit) adopts the audit's
+    known findings the way a linter adopts a baseline: a result that would block but
+    failed the same way (same ID, same failing status) in the baseline is listed under
+    ``baselined`` instead of blocking; anything new still blocks.
+    """
     threshold = SEVERITIES.index(policy.fail_on)
     reasons: list[str] = []
     waived: list[str] = []
+    baselined: list[str] = []
+    baselined_ids: list[str] = []
     blocking: list[str] = []
     undecided: list[str] = []
     for r in results:
@@ -34,6 +46,9 @@ def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
         if r.status == "fail" and SEVERITIES.index(r.severity) >= threshold:
             if r.waived:
                 waived.append(f"{r.id} {r.name} failed at severity {r.severity} but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
+            elif baseline is not None and baseline.get(r.id) == "fail":
+                baselined_ids.append(r.id)
+                baselined.append(f"{r.id} {r.name} failed at severity {r.severity} but already failed in the baseline audit: not blocking")
             else:
                 expired = " (its waiver expired)" if r.waiver and r.waiver.get("expired") else ""
                 blocking.append(r.id)
@@ -41,11 +56,14 @@ def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
         elif r.status == "error" and not policy.allow_errors:
             if r.waived:
                 waived.append(f"{r.id} {r.name} errored but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
+            elif baseline is not None and baseline.get(r.id) == "error":
+                baselined_ids.append(r.id)
+                baselined.append(f"{r.id} {r.name} could not run, as in the baseline audit: not blocking")
             else:
                 blocking.append(r.id)
                 reasons.append(f"{r.id} {r.name} could not run: {r.error['message'] if r.error else 'error'} (allow_errors: false)")
     passed = not reasons
-    return {
+    gate = {
         "passed": passed,
         "exit_code": 0 if passed else 1,
         "fail_on": policy.fail_on,
@@ -56,3 +74,7 @@ def evaluate_gate(results: list[CheckResult], policy: Policy) -> dict[str, Any]:
         # Results the gate could not count either way: the data did not decide them.
         "undecided": undecided,
     }
+    if baseline is not None:  # only with --baseline-report: the keys of older reports stay as they were
+        gate["baselined"] = baselined
+        gate["baselined_ids"] = baselined_ids
+    return gate

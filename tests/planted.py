@@ -545,6 +545,9 @@ PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
     "EX004": (lambda: _ex_near_copies(), {"fail"}),
     "EX005": (_noisy_tree, {"fail"}),  # an unpruned tree: a 0.05 sd step crosses splits and rewrites attributions
     "EX006": (_noisy_tree, {"fail"}),  # it memorised 20% flipped labels: training importance does not carry over
+    # governance (GV001-GV002); the factories are defined below the mapping
+    "GV001": (lambda: _gv_incomplete_card(), {"fail"}),
+    "GV002": (lambda: _gv_expired_waiver(), {"fail"}),
 }
 
 
@@ -644,9 +647,6 @@ def _rb_tiny_scale_network() -> AuditContext:
 PLANTED["RB007"] = (_rb_tiny_scale_network, {"fail"})
 # Checks whose planted case and clean control need an optional package (skipped without it).
 REQUIRES: dict[str, str] = {"RB007": "torch"}
-    "GV001": (lambda: _gv_incomplete_card(), {"fail"}),
-    "GV002": (lambda: _gv_expired_waiver(), {"fail"}),
-}
 
 
 # -- governance (GV001-GV002) ---------------------------------------------------------------

@@ -68,6 +68,18 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.extend(f"- {escape_md(r)}" for r in reasons)
         lines.append("")
 
+    baselined = gate.get("baselined") or []
+    if baselined:
+        lines.append("### Baselined: failed in the baseline audit too, not blocking")
+        lines.append("")
+        lines.extend(f"- {escape_md(r)}" for r in baselined)
+        lines.append("")
+
+    if report.get("baseline_diff"):
+        from auditor.diff import diff_markdown
+
+        lines.append(diff_markdown(report["baseline_diff"], level=3))
+
     attention = sorted((c for c in ordered if c.get("status") != "pass"),
                        key=lambda c: -STATUS_RANK.get(c.get("status"), -1))
     if attention:

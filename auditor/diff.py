@@ -1,0 +1,271 @@
+"""Audit diff: what changed between two report.json files.
+
+``diff_reports(old, new)`` returns a plain, JSON-ready dict:
+
+- ``new_failures``: checks failing (status ``fail`` or ``error``) in the new audit that
+  did not fail in the old one (including checks the old audit did not run);
+- ``resolved``: checks that failed in the old audit and no longer do;
+- ``status_changes``: every other change of status of a check both audits ran;
+- ``added`` / ``removed``: checks only one of the audits ran;
+- ``metric_changes``: metrics whose values moved beyond their confidence intervals:
+  the new value lies outside the old interval and the old value outside the new one.
+  A shift within the noise the intervals describe is not a change;
+- ``metric_changes_without_interval``: metrics that changed but carry no interval in
+  one audit or both, so their change cannot be told from noise; they are listed apart.
+
+Each entry carries its display text (``old_text``, ``new_text``), so the Markdown, text
+and HTML views only arrange it. Nothing here imports a heavy library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import AuditInputError
+
+FAILING = ("fail", "error")
+DIFF_FORMATS = ("text", "markdown", "html")
+SECTION_TEMPLATE = "_diff_section.html.j2"
+PAGE_TEMPLATE = "diff.html.j2"
+RULE = ("a metric counts as changed when the new value lies outside the old confidence interval "
+        "and the old value outside the new one")
+
+
+def load_report(path: str | Path, *, role: str = "report") -> dict[str, Any]:
+    """Read and validate a report.json as ``auditor render`` does; AuditInputError (exit 2) otherwise."""
+    from auditor.cli import report_problem
+
+    path = Path(path)
+    if not path.is_file():
+        raise AuditInputError(f"{role} file not found: {path}")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AuditInputError(f"{role} {path} is not a valid report.json: {exc}") from None
+    problem = report_problem(report)
+    if problem:
+        raise AuditInputError(f"{role} {path} is not an auditor report.json this version can read: {problem}")
+    return report
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def _metric_text(metric: dict[str, Any]) -> str:
+    from auditor.render import format_number
+
+    value = metric.get("value")
+    text = format_number(value)
+    low, high = _number(metric.get("ci_low")), _number(metric.get("ci_high"))
+    if low is not None and high is not None:
+        text += f" [{format_number(low)}, {format_number(high)}]"
+    return text
+
+
+def _compare_metric(cid: str, name: str, title: str, key: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """("interval" | "plain", entry) when the metric changed, None when it did not."""
+    ov, nv = _number(old.get("value")), _number(new.get("value"))
+    if ov is None and nv is None:
+        if old.get("value") == new.get("value"):
+            return None
+        kind = "plain"
+    elif ov is None or nv is None:
+        kind = "plain"
+    else:
+        olo, ohi = _number(old.get("ci_low")), _number(old.get("ci_high"))
+        nlo, nhi = _number(new.get("ci_low")), _number(new.get("ci_high"))
+        if None not in (olo, ohi, nlo, nhi):
+            outside_old = not (olo <= nv <= ohi)
+            outside_new = not (nlo <= ov <= nhi)
+            if not (outside_old and outside_new):
+                return None
+            kind = "interval"
+        elif math.isclose(ov, nv, rel_tol=1e-9, abs_tol=1e-12):
+            return None
+        else:
+            kind = "plain"
+    entry = {
+        "id": cid, "name": name, "title": title, "metric": key,
+        "description": new.get("description") or old.get("description") or "",
+        "old": {k: old.get(k) for k in ("value", "ci_low", "ci_high", "status")},
+        "new": {k: new.get(k) for k in ("value", "ci_low", "ci_high", "status")},
+        "old_text": _metric_text(old), "new_text": _metric_text(new),
+        "direction": ("up" if nv > ov else "down") if ov is not None and nv is not None else "changed",
+    }
+    return kind, entry
+
+
+def _side(report: dict[str, Any], label: str | None) -> dict[str, Any]:
+    gate = report.get("gate") or {}
+    model = (report.get("inputs") or {}).get("model") or {}
+    return {
+        "label": label or report.get("title") or "report",
+        "title": report.get("title"),
+        "created_at": report.get("created_at"),
+        "model_path": model.get("path"),
+        "model_sha256": model.get("sha256"),
+        "gate_passed": bool(gate.get("passed")),
+        "checks": len(report.get("checks") or []),
+    }
+
+
+def diff_reports(old: dict[str, Any], new: dict[str, Any], *, old_label: str | None = None,
+                 new_label: str | None = None) -> dict[str, Any]:
+    """What changed from the ``old`` report to the ``new`` one (both report.json dicts)."""
+    old_checks = {str(c["id"]): c for c in old.get("checks") or []}
+    new_checks = {str(c["id"]): c for c in new.get("checks") or []}
+
+    def row(cid: str) -> dict[str, Any]:
+        o, n = old_checks.get(cid) or {}, new_checks.get(cid) or {}
+        latest = n or o
+        return {
+            "id": cid, "name": latest.get("name", ""), "title": latest.get("title") or latest.get("name", ""),
+            "area": latest.get("area", ""), "severity": latest.get("severity", ""),
+            "old_status": o.get("status"), "new_status": n.get("status"),
+            "summary": latest.get("summary", ""),
+        }
+
+    new_failures, resolved, changes, metric_changes, plain_changes = [], [], [], [], []
+    for cid, current in new_checks.items():
+        was, now = (old_checks.get(cid) or {}).get("status"), current.get("status")
+        if now in FAILING and was not in FAILING:
+            new_failures.append(row(cid))
+        elif cid in old_checks and was in FAILING and now not in FAILING:
+            resolved.append(row(cid))
+        elif cid in old_checks and was != now:
+            changes.append(row(cid))
+        if cid in old_checks:
+            o, n = old_checks[cid], current
+            old_metrics, new_metrics = o.get("metrics") or {}, n.get("metrics") or {}
+            for key in new_metrics:
+                if key in old_metrics and isinstance(old_metrics[key], dict) and isinstance(new_metrics[key], dict):
+                    found = _compare_metric(cid, n.get("name", ""), n.get("title") or n.get("name", ""), key,
+                                            old_metrics[key], new_metrics[key])
+                    if found:
+                        (metric_changes if found[0] == "interval" else plain_changes).append(found[1])
+    added = [row(cid) for cid in new_checks if cid not in old_checks]
+    removed = [row(cid) for cid in old_checks if cid not in new_checks]
+    old_side, new_side = _side(old, old_label), _side(new, new_label)
+    return {
+        "old": old_side,
+        "new": new_side,
+        "gate_changed": old_side["gate_passed"] != new_side["gate_passed"],
+        "new_failures": new_failures,
+        "resolved": resolved,
+        "status_changes": changes,
+        "added": added,
+        "removed": removed,
+        "metric_changes": metric_changes,
+        "metric_changes_without_interval": plain_changes,
+        "rule": RULE,
+        # The views' order and headings, so the HTML partial needs nothing but this dict.
+        "sections": [{"key": key, "heading": heading} for key, heading in SECTIONS],
+        "counts": {
+            "new_failures": len(new_failures), "resolved": len(resolved), "status_changes": len(changes),
+            "added": len(added), "removed": len(removed), "metric_changes": len(metric_changes),
+            "metric_changes_without_interval": len(plain_changes),
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Views
+# --------------------------------------------------------------------------------------
+
+SECTIONS = (
+    ("new_failures", "New failures"),
+    ("resolved", "Resolved"),
+    ("status_changes", "Other status changes"),
+    ("added", "Checks added"),
+    ("removed", "Checks removed"),
+)
+
+
+def _gate_word(passed: bool) -> str:
+    return "PASSED" if passed else "FAILED"
+
+
+def diff_text(diff: dict[str, Any]) -> str:
+    """Plain text for a terminal."""
+    old, new = diff["old"], diff["new"]
+    lines = [f"auditor diff: {old['label']} -> {new['label']}",
+             f"gate: {_gate_word(old['gate_passed'])} -> {_gate_word(new['gate_passed'])}"]
+    for key, heading in SECTIONS:
+        items = diff[key]
+        lines.append(f"{heading} ({len(items)}){':' if items else ''}")
+        for c in items:
+            lines.append(f"  {c['id']} {c['name']} [{c['severity']}]: {c['old_status'] or '—'} -> {c['new_status'] or '—'}"
+                         + (f"  {c['summary']}" if c["new_status"] else ""))
+    lines.append(f"Metric changes beyond their intervals ({len(diff['metric_changes'])}){':' if diff['metric_changes'] else ''}")
+    for m in diff["metric_changes"]:
+        lines.append(f"  {m['id']} {m['metric']}: {m['old_text']} -> {m['new_text']}")
+    plain = diff["metric_changes_without_interval"]
+    lines.append(f"Metric changes without an interval, not judged against noise ({len(plain)}){':' if plain else ''}")
+    for m in plain:
+        lines.append(f"  {m['id']} {m['metric']}: {m['old_text']} -> {m['new_text']} (no interval)")
+    lines.append(f"({diff['rule']})")
+    return "\n".join(lines) + "\n"
+
+
+def diff_markdown(diff: dict[str, Any], *, level: int = 2) -> str:
+    """GitHub-flavoured Markdown; ``level`` is the heading depth of its title."""
+    from auditor.render.markdown import escape_md
+
+    h = "#" * level
+    old, new = diff["old"], diff["new"]
+    lines = [f"{h} Audit diff: {escape_md(old['label'])} → {escape_md(new['label'])}", "",
+             f"Gate: **{_gate_word(old['gate_passed'])}** → **{_gate_word(new['gate_passed'])}**. "
+             + ", ".join(f"{diff['counts'][k]} {heading.lower()}" for k, heading in SECTIONS) + ".", ""]
+    for key, heading in SECTIONS:
+        items = diff[key]
+        if not items:
+            continue
+        lines += [f"{h}# {heading} ({len(items)})", "", "| ID | Check | Severity | Was | Now | Summary |", "|---|---|---|---|---|---|"]
+        for c in items:
+            cells = [c["id"], c["name"], c["severity"], c["old_status"] or "—", c["new_status"] or "—",
+                     c["summary"] if c["new_status"] else ""]
+            lines.append("| " + " | ".join(escape_md(x) for x in cells) + " |")
+        lines.append("")
+    def metric_rows(items: list[dict[str, Any]]) -> list[str]:
+        return ["| ID | Metric | Was | Now |", "|---|---|---|---|"] + [
+            "| " + " | ".join(escape_md(x) for x in (m["id"], m["metric"], m["old_text"], m["new_text"])) + " |" for m in items]
+
+    if diff["metric_changes"]:
+        lines += [f"{h}# Metric changes beyond their intervals ({len(diff['metric_changes'])})", "",
+                  *metric_rows(diff["metric_changes"]), ""]
+    plain = diff["metric_changes_without_interval"]
+    if plain:  # often long and never judged against noise: folded
+        lines += [f"<details><summary>Metric changes without an interval ({len(plain)}): not judged against noise</summary>", "",
+                  *metric_rows(plain), "", "</details>", ""]
+    lines.append(f"<sub>{escape_md(diff['rule'][:1].upper() + diff['rule'][1:])}.</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def diff_html(diff: dict[str, Any]) -> str:
+    """A self-contained HTML page (inline CSS, no scripts, no URLs) around the diff section partial."""
+    from importlib import resources
+
+    import jinja2
+
+    def load(name: str) -> str:
+        return resources.files("auditor.templates").joinpath(name).read_text(encoding="utf-8")
+
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(PAGE_TEMPLATE).render(diff=diff)
+
+
+def render_diff(diff: dict[str, Any], fmt: str) -> str:
+    if fmt == "text":
+        return diff_text(diff)
+    if fmt == "markdown":
+        return diff_markdown(diff)
+    if fmt == "html":
+        return diff_html(diff)
+    raise ValueError(f"The 'fmt' parameter of render_diff must be one of {list(DIFF_FORMATS)}. Got {fmt!r} instead.")
