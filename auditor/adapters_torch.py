@@ -353,15 +353,17 @@ class TorchAdapter(ModelAdapter):
         return values
 
     # -- outputs ------------------------------------------------------------------
-    def _forward(self, Z: np.ndarray) -> np.ndarray:
-        """Raw network outputs for encoded rows, batch by batch, in evaluation mode without gradients."""
+    def _forward(self, X: pd.DataFrame) -> np.ndarray:
+        """Raw network outputs for raw rows, ``batch_size`` rows at a time (preprocessing
+        included, so memory stays bounded however many rows come), in evaluation mode
+        without gradients."""
         import torch
 
         parts = []
         with torch.inference_mode():
-            for start in range(0, len(Z), self.batch_size):
-                batch = torch.as_tensor(Z[start:start + self.batch_size], dtype=self.dtype, device=self.device)
-                out = self.net(batch)
+            for start in range(0, len(X), self.batch_size):
+                Z = self.encode(X.iloc[start:start + self.batch_size])
+                out = self.net(torch.as_tensor(Z, dtype=self.dtype, device=self.device))
                 parts.append(out.detach().to("cpu", torch.float64).numpy())
         if not parts:
             return np.zeros((0, len(self.classes) if self.classes else 1))
@@ -378,7 +380,7 @@ class TorchAdapter(ModelAdapter):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         if self.classes is None:
             raise ValueError("a regression network has no class probabilities")
-        out = self._forward(self.encode(X))
+        out = self._forward(X)
         width = self._width(out.shape)
         out = out.reshape(len(out), width)
         if self.output == "probabilities":
@@ -394,7 +396,7 @@ class TorchAdapter(ModelAdapter):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         if self.classes is None:
-            out = self._forward(self.encode(X))
+            out = self._forward(X)
             return out.reshape(len(out), -1)[:, 0] if out.ndim > 1 else out
         proba = self.predict_proba(X)
         return np.asarray(self.classes, dtype=object)[np.argmax(proba, axis=1)]
