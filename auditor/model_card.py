@@ -219,6 +219,11 @@ def _md(text: Any) -> str:
             .replace("|", "\\|").replace("\n", " ").strip())
 
 
+def _code(text: Any) -> str:
+    """Text for a Markdown code span: shown literally, so only backticks, pipes and line breaks matter."""
+    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ").strip() + "`"
+
+
 def _num(value: Any) -> str:
     from auditor.render import format_number
 
@@ -236,12 +241,12 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         facts.append(f"- **Owners:** {', '.join(_md(o) for o in card['owners'])}")
     model = card.get("model") or {}
     if model.get("path"):
-        facts.append(f"- **Model file:** `{_md(model['path'])}` ({_md(model.get('class') or model.get('kind') or '')})"
-                     + (f", SHA-256 `{model['sha256']}`" if model.get("sha256") else ""))
+        facts.append(f"- **Model file:** {_code(model['path'])} ({_md(model.get('class') or model.get('kind') or '')})"
+                     + (f", SHA-256 {_code(model['sha256'])}" if model.get("sha256") else ""))
     task = card.get("task") or {}
     if task.get("type"):
-        facts.append(f"- **Task:** {_md(task['type'])}, target `{_md(task.get('target'))}`"
-                     + (f", positive label `{_md(task['positive_label'])}`" if task.get("positive_label") is not None else "")
+        facts.append(f"- **Task:** {_md(task['type'])}, target {_code(task.get('target'))}"
+                     + (f", positive label {_code(task['positive_label'])}" if task.get("positive_label") is not None else "")
                      + f", {task.get('features', 0)} input features")
     audit = card.get("audit") or {}
     if audit.get("created_at"):
@@ -264,12 +269,12 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         if block.get("datasets"):
             lines += ["| role | file | rows | columns | SHA-256 |", "|---|---|--:|--:|---|"]
             for d in block["datasets"]:
-                lines.append(f"| {_md(d.get('role'))} | `{_md(d.get('path'))}` | {_num(d.get('rows'))} | "
-                             f"{_num(d.get('columns'))} | `{d.get('sha256') or '—'}` |")
+                lines.append(f"| {_md(d.get('role'))} | {_code(d.get('path'))} | {_num(d.get('rows'))} | "
+                             f"{_num(d.get('columns'))} | {_code(d.get('sha256') or '—')} |")
             lines.append("")
     lines += ["## Metrics", ""]
     if card.get("metrics"):
-        lines += ["Measured by the audit; intervals are 95% unless the description says otherwise.", "",
+        lines += ["Measured by this audit; each check in the report states how its interval was computed.", "",
                   "| check | metric | value | interval | status |", "|---|---|--:|---|---|"]
         for m in card["metrics"]:
             lines.append(f"| {_md(m['check'])} | {_md(m['name'])} ({_md(m['group'])}) | {_num(m.get('value'))} | "
@@ -290,6 +295,8 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     sensitive = card.get("sensitive_features") or []
     lines.append(f"Sensitive attributes declared for the audit: {', '.join(_md(s) for s in sensitive)}." if sensitive
                  else "No sensitive attribute was declared for the audit, so fairness across groups was not assessed.")
+    if card.get("fairness"):
+        lines.append("")
     for f in card.get("fairness") or []:
         lines.append(f"- **{_md(f['id'])}** {_md(f['title'])}: {_md(f['status'])} — {_md(f['summary'])}")
     lines.append("")

@@ -57,7 +57,7 @@ class ModelCardComplete(Check):
         (``auditor init`` writes a commented example). Write what is true of this model,
         including what it must not be used for and what the audit found against it.
     References:
-        Mitchell et al., "Model Cards for Model Reporting", FAccT 2019.
+        Mitchell et al., "Model Cards for Model Reporting", Proceedings of ACM FAT* 2019.
         Gebru et al., "Datasheets for Datasets", Communications of the ACM 64(12), 2021.
     """
 

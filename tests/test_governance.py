@@ -216,6 +216,11 @@ def test_model_card_markdown_escapes_and_has_sections():
                     "## Evaluation data", "## Metrics", "## Limitations", "## Ethical considerations"):
         assert heading in text
     assert "Synthetic &lt;only&gt;." in text and "<only>" not in text
+    card = build_model_card({"task": {"type": "binary", "target": "income", "positive_label": ">50K"},
+                             "inputs": {"model": {"path": "m|x.skops", "kind": "sklearn"}}})
+    text = model_card_markdown(card)
+    assert "positive label `>50K`" in text  # a code span shows its text literally: no HTML entity
+    assert "`m\\|x.skops`" in text
 
 
 # ---------------------------------------------------------------- HTML and PDF
