@@ -232,19 +232,10 @@ def packet_artefacts(report: dict[str, Any], reports: dict[str, Path], *, policy
     card = report.get("model_card")
     if card:
         files["model_card.json"] = (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        markdown = _model_card_markdown()
-        if markdown is not None:
-            files["model_card.md"] = markdown(report).encode("utf-8")
+        from auditor.model_card import model_card_markdown
+
+        files["model_card.md"] = model_card_markdown(card).encode("utf-8")
     return files
-
-
-def _model_card_markdown():
-    """The model card's Markdown renderer where this installation has one, else None."""
-    try:
-        from auditor.model_card import model_card_markdown  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return model_card_markdown
 
 
 def write_packet(
