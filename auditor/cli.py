@@ -375,8 +375,14 @@ def checks_explain(check_id: str) -> None:
 @click.argument("report_json", metavar="REPORT.json")
 @click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
 @click.option("--out", metavar="DIR", help="Output folder (default: the report's folder).")
-def render_cmd(report_json: str, formats: str, out: str | None) -> None:
-    """Redraw reports from a report.json, without the model or the data."""
+@click.option("--decisions", "decisions_from", metavar="PACKET_DIR", help="Show the sign-off decisions recorded in this packet (auditor sign) on the report's sign-off page.")
+def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: str | None) -> None:
+    """Redraw reports from a report.json, without the model or the data.
+
+    A review packet is never written into: its files are covered by its manifest.
+    To file a copy of the report with the packet's sign-off decisions on it, render
+    elsewhere, for example: auditor render PACKET/report.json --decisions PACKET --out signed/
+    """
     path = Path(report_json)
     if not path.is_file():
         raise AuditInputError(f"report file not found: {path}")
@@ -388,7 +394,21 @@ def render_cmd(report_json: str, formats: str, out: str | None) -> None:
     if problem:
         raise AuditInputError(f"{path} is not an auditor report.json this version can render: {problem}")
     wanted = _parse_formats(formats)
-    out_dir = _writable_out(out or str(path.parent))
+    if decisions_from is not None:
+        from auditor.packet import MANIFEST, PacketError, read_decisions
+
+        if not (Path(decisions_from) / MANIFEST).is_file():
+            raise AuditInputError(f"{decisions_from} is not an auditor packet: it has no {MANIFEST}")
+        try:
+            report = {**report, "decisions": read_decisions(decisions_from)}
+        except PacketError as exc:
+            raise AuditInputError(str(exc)) from None
+    target = Path(out or str(path.parent))
+    if (target / "manifest.json").is_file():
+        raise AuditInputError(
+            f"{target} is a review packet; rendering into it would change files its manifest covers. Use --out DIR elsewhere."
+        )
+    out_dir = _writable_out(str(target))
     if out is None or out_dir.resolve() == path.parent.resolve():
         wanted = [f for f in wanted if f != "json"]  # never rewrite the source file in place
     written = _write(report, out_dir, wanted)
