@@ -791,7 +791,7 @@ class ImportanceStability(Check):
         from auditor.figures import interval_chart
 
         figure = interval_chart(
-            "Rank of each top feature across resamples",
+            "Rank of each feature across resamples",
             [(features[i], float(np.median(ranks[:, i])), float(ranks[:, i].min()), float(ranks[:, i].max())) for i in shown[:MAX_SHOWN]],
             "rank (1 = most important)",
             f"Dot: median rank over {len(runs)} bootstrap resamples with their own seeds; bar: lowest to highest rank. "
@@ -1032,7 +1032,7 @@ class CorrelatedFeatureGroups(Check):
                 "Feature clusters by rank correlation", found["linkage"], found["numeric"], cut=1 - params["min_corr"],
                 xlabel="1 - |Spearman correlation|",
                 caption=(f"Average-linkage clustering of the numeric features on 1 - |Spearman correlation| over {sample['rows_used']} "
-                         f"test rows; features joined left of the dashed line (|correlation| ≥ {params['min_corr']}) form a group."),
+                         f"test rows; features joined between the dashed line and the labels (|correlation| ≥ {params['min_corr']}) form a group."),
             ))
         return Findings(
             summary=summary, metrics=metrics, sample=sample, figures=figures,
