@@ -79,7 +79,7 @@ def _sample(ctx: "AuditContext", role: str, rows: int):
         from auditor.stats import encode_labels
 
         X, y, record = ctx.labelled_sample(role, rows, check_id=FAMILY)
-        record = dict(record, rows_used=int(len(X)))
+        record = dict(record, rows_used=len(X))
         y = encode_labels(y.to_numpy(), ctx.classes) if ctx.is_classification else y.to_numpy(dtype=float)
         return X.reset_index(drop=True), y, record
 
@@ -561,7 +561,7 @@ class GlobalImportance(Check):
         problem = _model_problem(ctx)
         if problem:
             return _skip(problem)
-        X, y, sample = _sample(ctx, "test", params["rows"])
+        _, y, sample = _sample(ctx, "test", params["rows"])
         problem = _sample_problem(ctx, "test", y)
         if problem:
             return _skip(problem, "inconclusive")
@@ -720,7 +720,7 @@ class ImportanceStability(Check):
         problem = _model_problem(ctx)
         if problem:
             return _skip(problem)
-        X, y, sample = _sample(ctx, "test", params["rows"])
+        _, y, sample = _sample(ctx, "test", params["rows"])
         problem = _sample_problem(ctx, "test", y)
         if problem:
             return _skip(problem, "inconclusive")
@@ -874,7 +874,7 @@ class MethodAgreement(Check):
         problem = _model_problem(ctx)
         if problem:
             return _skip(problem)
-        X, y, sample = _sample(ctx, "test", params["rows"])
+        _, y, sample = _sample(ctx, "test", params["rows"])
         problem = _sample_problem(ctx, "test", y)
         if problem:
             return _skip(problem, "inconclusive")
