@@ -668,8 +668,9 @@ class ImportanceStability(Check):
         ``rank_resolution``, the share of adjacent pairs of top features whose order is
         resolved: every run orders the pair as the reference does and the reference
         difference exceeds two standard errors of the shuffles (judged: warn below 0.8,
-        fail below 0.5; near-copies tie and leave their order to chance); ``top_k_overlap``, the mean Jaccard overlap between each run's top
-        set and the reference's (judged: warn below 0.8, fail below 0.6); and ``sign_stability``, the
+        fail below 0.5; near-copies tie and leave their order to chance);
+        ``top_k_overlap``, the mean Jaccard overlap between each run's top set and the
+        reference's (judged: warn below 0.8, fail below 0.6); and ``sign_stability``, the
         smallest share of runs in which a top feature keeps an importance above zero
         (warn below 0.8). SHAP's ranking on bootstrap resamples of the explained rows is
         reported too. Strongly correlated features (see EX004) among the unstable ones are
