@@ -353,7 +353,7 @@ class Attributions:
 
         masker = shap.maskers.Independent(self.codec.encode(self.background), max_samples=len(self.background))
         matrix = self.codec.encode(X)
-        evals = 2 * (2 * matrix.shape[1] + 1)  # two antithetic permutations per row
+        evals = 2 * matrix.shape[1] + 1  # one permutation per row, walked forwards and backwards (antithetic)
         out = []
         with _numpy_global_rng():
             for i in range(len(matrix)):
@@ -1087,7 +1087,7 @@ class LocalStability(Check):
     severity = "low"
     needs = frozenset({"test", "model"})
     params = {
-        "local_rows": Param(default=30, kind="int", low=5, high=10_000, help="test rows whose explanations are perturbed"),
+        "local_rows": Param(default=20, kind="int", low=5, high=10_000, help="test rows whose explanations are perturbed"),
         "perturbations": Param(default=4, kind="int", low=1, high=100, help="perturbed copies per row"),
         "scale": Param(default=0.05, kind="float", low=0.001, high=1.0, help="noise, in robust standard deviations (IQR / 1.349) of each numeric feature"),
         "max_lipschitz": Param(default=5.0, kind="float", low=0.1, high=1000.0,
