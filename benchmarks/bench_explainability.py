@@ -16,13 +16,13 @@ import time
 
 import numpy as np
 import pandas as pd
+from auditor.checks import explainability as ex
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from auditor.adapters import SklearnAdapter
-from auditor.checks import explainability as ex
 from auditor.context import AuditContext
 from auditor.thresholds import judge
 

@@ -79,7 +79,7 @@ def _sample(ctx: "AuditContext", role: str, rows: int):
         from auditor.stats import encode_labels
 
         X, y, record = ctx.labelled_sample(role, rows, check_id=FAMILY)
-        record = dict(record, rows_used=int(len(X)))
+        record = dict(record, rows_used=len(X))
         y = encode_labels(y.to_numpy(), ctx.classes) if ctx.is_classification else y.to_numpy(dtype=float)
         return X.reset_index(drop=True), y, record
 
@@ -353,7 +353,7 @@ class Attributions:
 
         masker = shap.maskers.Independent(self.codec.encode(self.background), max_samples=len(self.background))
         matrix = self.codec.encode(X)
-        evals = 2 * (2 * matrix.shape[1] + 1)  # two antithetic permutations per row
+        evals = 2 * matrix.shape[1] + 1  # one permutation per row, walked forwards and backwards (antithetic)
         out = []
         with _numpy_global_rng():
             for i in range(len(matrix)):
@@ -561,7 +561,7 @@ class GlobalImportance(Check):
         problem = _model_problem(ctx)
         if problem:
             return _skip(problem)
-        X, y, sample = _sample(ctx, "test", params["rows"])
+        _, y, sample = _sample(ctx, "test", params["rows"])
         problem = _sample_problem(ctx, "test", y)
         if problem:
             return _skip(problem, "inconclusive")
@@ -668,8 +668,9 @@ class ImportanceStability(Check):
         ``rank_resolution``, the share of adjacent pairs of top features whose order is
         resolved: every run orders the pair as the reference does and the reference
         difference exceeds two standard errors of the shuffles (judged: warn below 0.8,
-        fail below 0.5; near-copies tie and leave their order to chance); ``top_k_overlap``, the mean Jaccard overlap between each run's top
-        set and the reference's (judged: warn below 0.8, fail below 0.6); and ``sign_stability``, the
+        fail below 0.5; near-copies tie and leave their order to chance);
+        ``top_k_overlap``, the mean Jaccard overlap between each run's top set and the
+        reference's (judged: warn below 0.8, fail below 0.6); and ``sign_stability``, the
         smallest share of runs in which a top feature keeps an importance above zero
         (warn below 0.8). SHAP's ranking on bootstrap resamples of the explained rows is
         reported too. Strongly correlated features (see EX004) among the unstable ones are
@@ -720,7 +721,7 @@ class ImportanceStability(Check):
         problem = _model_problem(ctx)
         if problem:
             return _skip(problem)
-        X, y, sample = _sample(ctx, "test", params["rows"])
+        _, y, sample = _sample(ctx, "test", params["rows"])
         problem = _sample_problem(ctx, "test", y)
         if problem:
             return _skip(problem, "inconclusive")
@@ -791,7 +792,7 @@ class ImportanceStability(Check):
         from auditor.figures import interval_chart
 
         figure = interval_chart(
-            "Rank of each top feature across resamples",
+            "Rank of each feature across resamples",
             [(features[i], float(np.median(ranks[:, i])), float(ranks[:, i].min()), float(ranks[:, i].max())) for i in shown[:MAX_SHOWN]],
             "rank (1 = most important)",
             f"Dot: median rank over {len(runs)} bootstrap resamples with their own seeds; bar: lowest to highest rank. "
@@ -874,7 +875,7 @@ class MethodAgreement(Check):
         problem = _model_problem(ctx)
         if problem:
             return _skip(problem)
-        X, y, sample = _sample(ctx, "test", params["rows"])
+        _, y, sample = _sample(ctx, "test", params["rows"])
         problem = _sample_problem(ctx, "test", y)
         if problem:
             return _skip(problem, "inconclusive")
@@ -1032,7 +1033,7 @@ class CorrelatedFeatureGroups(Check):
                 "Feature clusters by rank correlation", found["linkage"], found["numeric"], cut=1 - params["min_corr"],
                 xlabel="1 - |Spearman correlation|",
                 caption=(f"Average-linkage clustering of the numeric features on 1 - |Spearman correlation| over {sample['rows_used']} "
-                         f"test rows; features joined left of the dashed line (|correlation| ≥ {params['min_corr']}) form a group."),
+                         f"test rows; features joined between the dashed line and the labels (|correlation| ≥ {params['min_corr']}) form a group."),
             ))
         return Findings(
             summary=summary, metrics=metrics, sample=sample, figures=figures,
@@ -1086,7 +1087,7 @@ class LocalStability(Check):
     severity = "low"
     needs = frozenset({"test", "model"})
     params = {
-        "local_rows": Param(default=30, kind="int", low=5, high=10_000, help="test rows whose explanations are perturbed"),
+        "local_rows": Param(default=20, kind="int", low=5, high=10_000, help="test rows whose explanations are perturbed"),
         "perturbations": Param(default=4, kind="int", low=1, high=100, help="perturbed copies per row"),
         "scale": Param(default=0.05, kind="float", low=0.001, high=1.0, help="noise, in robust standard deviations (IQR / 1.349) of each numeric feature"),
         "max_lipschitz": Param(default=5.0, kind="float", low=0.1, high=1000.0,

@@ -170,7 +170,8 @@ def test_model_that_raises_completes_with_errors(capsys, clean_audit_files, tmp_
     st = next(c for c in report["checks"] if c["id"] == "ST001")
     assert "the model raised on predict for the test data: RuntimeError: the model's feature store is offline" in st["summary"]
     errored = sorted(c["id"] for c in report["checks"] if c["status"] == "error")
-    assert errored == ["CA001", "OF001", "OF004", "PV002", "RB001", "RB002", "RB003", "RB004", "RB006", "ST001", "ST002"]
+    assert errored == ["CA001", "EX001", "EX002", "EX003", "EX004", "EX005", "EX006", "OF001", "OF004", "PV002", "RB001", "RB002",
+                       "RB003", "RB004", "RB006", "ST001", "ST002"]
     assert f"{len(errored)} check(s) could not run and are reported as errors: {', '.join(errored)}." in report["notes"]
     assert "ST001 test-metric-intervals could not run" in out
     assert statuses["DQ001"] in ("pass", "warn", "fail")

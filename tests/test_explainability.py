@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from auditor.checks import explainability as ex
+
 from tests.conftest import run_check
-from tests.planted import _ex_leaky, _ex_near_copies, _ex_noise_reliant, _noisy_tree, clean_context
+from tests.planted import (
+    _ex_leaky,
+    _ex_near_copies,
+    _ex_noise_reliant,
+    _noisy_tree,
+    clean_context,
+)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +128,42 @@ def test_shap_leaves_numpy_global_random_state_alone(clean):
     expected = np.random.get_state()[1].copy()
     ex.Attributions(clean, background=10).explain(clean.X("test").head(3), np.arange(3))
     assert (np.random.get_state()[1] == expected).all()
+
+
+def _small(cls):
+    """Small samples so the family runs in a second on the task-coverage tests."""
+    return {k: v for k, v in {"rows": 300, "shap_rows": 20, "runs": 3, "repeats": 2, "local_rows": 5}.items() if k in cls.params}
+
+
+def test_regression_and_multiclass_models_are_explained():
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import LogisticRegression
+
+    from auditor.adapters import SklearnAdapter
+    from auditor.context import AuditContext
+    from tests.conftest import make_binary_frame
+
+    rng = np.random.default_rng(0)
+    frames = [make_binary_frame(600, seed=s) for s in (1, 2)]
+    for f in frames:
+        f["target"] = 2 * f["x1"] - f["x2"] + rng.normal(0, 0.3, len(f))
+        f["label"] = np.where(f["x1"] > 0.5, "high", np.where(f["x1"] < -0.5, "low", "mid"))
+    cols = ["x1", "x2", "noise"]
+    reg = RandomForestRegressor(n_estimators=10, max_depth=4, random_state=0).fit(frames[0][cols], frames[0]["target"])
+    clf = LogisticRegression(max_iter=500).fit(frames[0][cols], frames[0]["label"])
+    cases = {
+        "regression": AuditContext(datasets={"train": frames[0], "test": frames[1]}, target="target", task="regression",
+                                   features=cols, model=SklearnAdapter(reg)),
+        "multiclass": AuditContext(datasets={"train": frames[0], "test": frames[1]}, target="label", task="multiclass",
+                                   features=cols, model=SklearnAdapter(clf), classes=list(clf.classes_)),
+    }
+    for task, ctx in cases.items():
+        findings, status = run_check(ex.GlobalImportance, ctx, **_small(ex.GlobalImportance))
+        assert findings.evidence[0].rows[0][1] == "x1", task  # the strongest input leads in both tasks
+        assert findings.metrics["top_feature_share"].value > 0.5, task
+        for cls in ex.CHECKS:
+            findings, status = run_check(cls, ctx, **_small(cls))
+            assert status in {"pass", "warn", "fail", "inconclusive", "skipped"}, (task, cls.id)
+            assert findings.sample is None or findings.sample["rows_used"] <= 1200
+    assert ex.attributions(cases["regression"], background=30).method == "tree"
+    assert ex.attributions(cases["multiclass"], background=30).method == "permutation"
