@@ -82,7 +82,12 @@ def _plain_summary(report: dict[str, Any], card: dict[str, Any], checks: list[di
     lines = [f"This report audits {card.get('name') or 'the model'}{version}, {what}, with {_plural(len(checks), 'automated check')}."]
     fail_on = gate.get("fail_on") or "high"
     blocking = [str(b) for b in gate.get("blocking") or []]
-    if gate.get("passed"):
+    baselined = [str(b) for b in gate.get("baselined_ids") or []]
+    if gate.get("passed") and baselined:
+        lines.append(f"The audit's gate passed against the approved baseline audit: no new finding at or above {fail_on} "
+                     f"severity failed without a waiver; {_plural(len(baselined), 'result')} ({', '.join(baselined)}) "
+                     "failed at that severity but had already failed in the baseline, and still stand.")
+    elif gate.get("passed"):
         lines.append(f"The audit's gate passed: no finding at or above {fail_on} severity failed without a waiver.")
     else:
         ids = f" ({', '.join(blocking)})" if blocking else ""

@@ -119,6 +119,7 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
                       for sec, (_, grouped_members) in zip(sections, grouped)],
         "reasons": [str(r) for r in gate.get("reasons") or []],
         "undecided": [str(r) for r in gate.get("undecided") or []],
+        "baselined": [str(r) for r in gate.get("baselined") or []],
         "scope": _scope(report.get("coverage") or {}),
         "notes": [str(n) for n in report.get("notes") or []],
         "sections": sections,
