@@ -293,3 +293,26 @@ def test_packet_in_the_out_folder_itself(tmp_path, inputs):
     written = write_reports(inputs, tmp_path / "both", ["json", "md"])  # the next run, same folder
     write_packet(tmp_path / "both", inputs, written)
     assert verify_packet(tmp_path / "both").ok
+
+
+def test_render_with_decisions_files_a_signed_copy_and_never_writes_into_the_packet(capsys, tmp_path, inputs):
+    make_packet(tmp_path, inputs)
+    folder = tmp_path / "packet"
+    verification, entry = sign_packet(folder, reviewer="R. Reviewer", decision="approve-with-conditions",
+                                      note="retrain before the next quarter")
+    assert verification.ok and entry is not None
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    # Into the packet itself: refused, nothing changed.
+    code, out, err = run_cli(capsys, "render", str(folder / "report.json"), "--format", "html")
+    assert code == 2 and "is a review packet" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    # Elsewhere, with the decisions on the sign-off page.
+    code, out, err = run_cli(capsys, "render", str(folder / "report.json"), "--format", "html", "--decisions", str(folder),
+                         "--out", str(tmp_path / "signed"))
+    assert code == 0, err
+    html = (tmp_path / "signed" / "report.html").read_text()
+    assert "R. Reviewer" in html and "retrain before the next quarter" in html
+    assert verify_packet(folder).ok
+    # --decisions naming something that is not a packet.
+    code, out, err = run_cli(capsys, "render", str(folder / "report.json"), "--decisions", str(tmp_path), "--out", str(tmp_path / "x"))
+    assert code == 2 and "is not an auditor packet" in err
