@@ -336,11 +336,13 @@ def _preload(planned: list[PlannedCheck]) -> None:
                     value._lazy_load()
                 except ImportError:  # the check itself will report it
                     pass
-    try:
-        import matplotlib.backends.backend_svg
-        import matplotlib.figure
-    except ImportError:
-        pass
+    import importlib
+
+    for name in ("matplotlib.figure", "matplotlib.backends.backend_svg"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
 
 
 #: What a forked worker reads: set in the parent just before the pool forks.
