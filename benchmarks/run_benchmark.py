@@ -132,6 +132,12 @@ def family_times(report_path: Path) -> dict[str, float]:
             "(one prediction pass per dataset)": timings.get("predictions_s", 0.0), **ordered}
 
 
+def slowest_checks(report_path: Path, n: int = 8) -> list[str]:
+    report = json.loads(report_path.read_text())
+    ranked = sorted(report["checks"], key=lambda c: -(c.get("duration_s") or 0.0))[:n]
+    return [f"{c['id']} {c.get('duration_s') or 0:.1f} s" for c in ranked]
+
+
 def sampled_checks(report_path: Path) -> list[str]:
     report = json.loads(report_path.read_text())
     lines = []
@@ -176,6 +182,7 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
             "peak_mb": max(r["peak_mb"] for r in runs),
             "families": family_times(best),
             "sampled": sampled_checks(best),
+            "slowest": slowest_checks(best),
         }
         run = result["runs"][name]
         print(f"  {name:<40}{run['wall_s']:>8.1f} s{run['peak_mb']:>8.0f} MB  (CPU {run['cpu_s']:.1f} s)", flush=True)
@@ -260,6 +267,8 @@ def table(results: list[dict], startup: dict[str, str], machine: str, peers: dic
     lines += ["| area | " + " | ".join(f"{r['rows']:,} rows: s" for r in results) + " |", "|---|" + "---|" * len(results)]
     for area in areas:
         lines.append(f"| {area} | " + " | ".join(f"{r['runs'][ours]['families'].get(area, 0):.1f}" for r in results) + " |")
+    lines += ["", "Slowest checks in the serial full audit: " + "; ".join(
+        f"{r['rows']:,} rows: {', '.join(r['runs'][ours].get('slowest', []))}" for r in results) + "."]
     lines += ["", "Checks that computed on a sample (as each result's `sample` records it), largest size:", ""]
     lines += [f"- {s}" for s in results[-1]["runs"][ours]["sampled"]] or ["- none"]
     return "\n".join(lines)
