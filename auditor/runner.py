@@ -326,6 +326,27 @@ def warm_cache(ctx: AuditContext) -> None:
                 pass
 
 
+def _preload(planned: list[PlannedCheck]) -> None:
+    """Import, before forking, the libraries the planned checks name lazily (and matplotlib
+    for their figures), so that the workers share one copy instead of importing their own."""
+    from auditor.lazy import LazyModule
+
+    for module in {sys.modules.get(item.cls.__module__) for item in planned} - {None}:
+        for value in list(vars(module).values()):
+            if isinstance(value, LazyModule):
+                try:
+                    value._lazy_load()
+                except ImportError:  # the check itself will report it
+                    pass
+    import importlib
+
+    for name in ("matplotlib.figure", "matplotlib.backends.backend_svg"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 #: What a forked worker reads: set in the parent just before the pool forks.
 _SHARED: dict[str, Any] = {}
 
@@ -338,6 +359,7 @@ def _work(index: int) -> tuple[int, tuple[CheckResult, bool]]:
 def _run_parallel(ctx: AuditContext, planned: list[PlannedCheck], have: set[str], jobs: int,
                   progress: Callable[[int, int, CheckResult], None] | None) -> list[tuple[CheckResult, bool]]:
     warm_cache(ctx)  # a no-op when run_checks already did; otherwise each worker would repeat it
+    _preload(planned)
     _SHARED.update(ctx=ctx, planned=planned, have=have)
     outcomes: list[tuple[CheckResult, bool] | None] = [None] * len(planned)
     try:

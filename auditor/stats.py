@@ -171,9 +171,10 @@ def batched_metric(name: str, *, task: str, positive_label=None) -> Callable[[np
     return None
 
 
-#: Most index entries one batch of bootstrap resamples may hold (int64: 8 bytes each), so
+#: Most index entries one batch of bootstrap resamples may hold (int64: 8 bytes each, and a few
+#: arrays of that shape while a batch is scored), so
 #: that a million-row test set is resampled in slices rather than in one huge array.
-BOOTSTRAP_BATCH_CELLS = 4_000_000
+BOOTSTRAP_BATCH_CELLS = 1_000_000
 
 
 def bootstrap_batch_size(n_rows: int, n_resamples: int) -> int:

@@ -100,7 +100,7 @@ class Sleeps(Check):
     name = "sleeps"
     area = "data_quality"
     severity = "low"
-    params = {"seconds": Param(default=5.0, kind="float", help="how long to run", low=0, high=60)}
+    params = {"seconds": Param(default=0.05, kind="float", help="how long to run", low=0, high=60)}
     thresholds = {"x": Threshold(direction="above", fail=1)}
 
     def run(self, ctx, params):

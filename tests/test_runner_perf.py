@@ -96,7 +96,7 @@ def _comparable(result):
 def test_parallel_results_are_those_of_a_serial_run(ctx):
     """Real seeded checks (bootstraps, refits, perturbations, slices), serial and with two workers."""
     registry = load_registry()
-    policy = validate_policy({"select": ["DQ", "LK", "OF", "ST", "RB", "FR", "CA", "PV"]}, registry)
+    policy = validate_policy({"select": ["DQ", "LK", "OF", "ST", "RB", "FR", "PV"]}, registry)
     planned = plan_checks(registry, policy)
     serial = run_checks(ctx, planned, jobs=1)
     fresh = AuditContext(**{k: getattr(ctx, k) for k in (
