@@ -260,13 +260,19 @@ def test_html_findings_filter_is_css_only(governed):
 def test_diff_section_only_with_field_and_partial(governed, monkeypatch):
     from auditor.render import governance
 
+    from auditor.diff import diff_reports
+
     report = copy.deepcopy(governed)
-    report["baseline_diff"] = {"changed": 1}
+    older = copy.deepcopy(governed)
+    older["checks"] = [c for c in older["checks"] if c["status"] != "fail"]  # every failure is new since then
+    report["baseline_diff"] = diff_reports(older, report, old_label="approved.json", new_label="this audit")
     monkeypatch.setattr(governance, "diff_partial_exists", lambda: False)
     assert 'id="changes"' not in render(report, "html")
     monkeypatch.setattr(governance, "diff_partial_exists", lambda: True)
-    html = render(report, "html")  # the partial may be absent: `ignore missing` keeps the report whole
-    assert 'id="changes"' in html and "Changes since the approved audit" in html
+    html = render(report, "html")
+    assert 'id="changes"' in html and "Changes since approved.json" in html
+    failed = [c["id"] for c in governed["checks"] if c["status"] == "fail"]
+    assert failed and all(f"<td>{i}</td>" in html for i in failed)
     assert 'id="changes"' not in render(governed, "html")
 
 

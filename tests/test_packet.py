@@ -267,7 +267,10 @@ def test_run_writes_a_signed_zipped_packet_that_verifies(capsys, clean_audit_fil
             "--packet", str(packet), "--zip", "--signing-key", str(keys["private"])]
     code, out, err = run_cli(capsys, *argv)
     assert code == 0, out + err
-    assert f"packet {packet} (7 files, manifest signed)" in out
+    # report.json, summary.md, report.html, the policy as applied, the model card (JSON and Markdown),
+    # manifest.json, manifest.sig and signature.json
+    assert f"packet {packet} (9 files, manifest signed)" in out
+    assert (packet / "model_card.json").is_file() and (packet / "model_card.md").is_file()
     assert (packet / "report.html").read_bytes() == (tmp_path / "out" / "report.html").read_bytes()
     with zipfile.ZipFile(tmp_path / "packet.zip") as archive:
         assert "packet/manifest.json" in archive.namelist() and "packet/manifest.sig" in archive.namelist()
