@@ -10,10 +10,12 @@ Two importance methods are computed once per audit and shared by the checks thro
 ``AuditContext.memo`` (keyed by the method, the role, the sample's size and seed and
 the parameters that change the value):
 
-* permutation importance (``sklearn.inspection.permutation_importance``) on the raw
-  input columns, categorical ones included: the drop of the model's score (ROC AUC for
-  binary models with probabilities, balanced accuracy for other classifiers, R² for
-  regression) when a column is shuffled;
+* permutation importance on the raw input columns, categorical ones included: the drop
+  of the model's score (ROC AUC for binary models with probabilities, balanced accuracy
+  for other classifiers, R² for regression) when a column is shuffled. It is measured as
+  ``sklearn.inspection.permutation_importance`` measures it, but with the shuffled copies
+  of each column sent to the model in one stacked call (see ``_permuted_outputs``; the
+  tests compare the two);
 * SHAP values (the ``shap`` library): ``TreeExplainer`` when the model is itself a tree
   model shap supports, fitted on the raw numeric columns; otherwise the model-agnostic
   Permutation explainer over the raw input columns, through the model adapter only, with
@@ -92,37 +94,6 @@ def _score_name(ctx: "AuditContext") -> str:
     return "roc_auc" if ctx.task == "binary" and ctx.model.has_proba else "balanced_accuracy"
 
 
-class _ModelView:
-    """The audited model as ``sklearn.inspection.permutation_importance`` expects an estimator.
-
-    It is already fitted and is never refitted: ``fit`` exists only because scikit-learn
-    checks for it. Every call goes through the context's model adapter.
-    """
-
-    def __init__(self, ctx: "AuditContext"):
-        self.ctx = ctx
-
-    def fit(self, X, y):  # pragma: no cover - never called
-        return self
-
-    def score(self, X, y) -> float:
-        from auditor.stats import encode_labels, metric_function
-
-        ctx, name = self.ctx, _score_name(self.ctx)
-        if name == "r2":
-            return float(metric_function("r2", task="regression")(y, np.asarray(ctx.call_model(X), dtype=float)))
-        if name == "roc_auc":
-            positive = ctx.classes.index(ctx.positive_label)
-            proba = np.asarray(ctx.call_model(X, proba=True), dtype=float)
-            return float(metric_function("roc_auc", task="binary", positive_label=positive)(y, proba[:, positive]))
-        pred = encode_labels(np.asarray(ctx.call_model(X)), ctx.classes)
-        return float(metric_function("balanced_accuracy", task=ctx.task)(y, pred))
-
-
-def _scorer(estimator: _ModelView, X, y) -> float:
-    return estimator.score(X, y)
-
-
 def _sample_problem(ctx: "AuditContext", role: str, y: np.ndarray) -> str | None:
     if len(y) < 20:
         return f"only {len(y)} labelled {role} rows: too few to measure importance"
@@ -131,51 +102,139 @@ def _sample_problem(ctx: "AuditContext", role: str, y: np.ndarray) -> str | None
     return None
 
 
+#: Rows per model call when permuted copies of the sample are stacked (bounds memory).
+STACK_ROWS = 200_000
+
+
+def _outputs(ctx: "AuditContext", X: "pd.DataFrame") -> np.ndarray:
+    """What the family's score is computed from: the positive-class probability (ROC AUC),
+    integer-coded predicted classes (balanced accuracy) or predicted values (R²)."""
+    from auditor.stats import encode_labels
+
+    name = _score_name(ctx)
+    if name == "r2":
+        return np.asarray(ctx.call_model(X), dtype=float)
+    if name == "roc_auc":
+        proba = np.asarray(ctx.call_model(X, proba=True), dtype=float)
+        return proba[:, ctx.classes.index(ctx.positive_label)]
+    return encode_labels(np.asarray(ctx.call_model(X)), ctx.classes).astype(float)
+
+
+def _score(ctx: "AuditContext", y: np.ndarray, out: np.ndarray) -> float:
+    from auditor.stats import metric_function
+
+    name = _score_name(ctx)
+    if name == "r2":
+        return float(metric_function("r2", task="regression")(y, out))
+    if name == "roc_auc":
+        return float(metric_function("roc_auc", task="binary", positive_label=1)(y, out))
+    return float(metric_function("balanced_accuracy", task=ctx.task)(y, out.astype(int)))
+
+
+def _permuted_outputs(ctx: "AuditContext", X: "pd.DataFrame", *, shuffles: int, seed: int):
+    """For each input column in turn: (column index, the model's outputs on ``shuffles`` copies
+    of ``X`` with that column shuffled, shape (shuffles, rows)).
+
+    This is permutation importance's measurement (scikit-learn's ``permutation_importance``
+    shuffles a column and scores the model, once per column and shuffle). Here the shuffled
+    copies of a column are stacked and sent to the model together, at most ``STACK_ROWS``
+    rows a call: a pipeline pays a fixed cost per call that, over hundreds of small calls,
+    outweighs the prediction itself. The outputs, not only the scores, are kept so the
+    bootstrap resamples of EX002 can be scored without calling the model again.
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = len(X)
+    per_call = max(1, STACK_ROWS // max(n, 1))
+    for j, column in enumerate(X.columns):
+        orders = [rng.permutation(n) for _ in range(shuffles)]
+        out = np.empty((shuffles, n))
+        for first in range(0, shuffles, per_call):
+            block = orders[first:first + per_call]
+            stacked = pd.concat([X] * len(block), ignore_index=True)
+            stacked[column] = pd.concat([X[column].iloc[order] for order in block], ignore_index=True)
+            values = _outputs(ctx, stacked)
+            out[first:first + len(block)] = values.reshape(len(block), n)
+        yield j, out
+
+
 def permutation(ctx: "AuditContext", role: str, *, rows: int, repeats: int) -> dict[str, Any]:
-    """Permutation importance of every input column on the family's sample of ``role``."""
+    """Permutation importance of every input column on the family's sample of ``role``:
+    the mean and standard deviation over ``repeats`` shuffles of the score's drop."""
 
     def compute():
-        from sklearn.inspection import permutation_importance
-
         X, y, _ = _sample(ctx, role, rows)
-        view = _ModelView(ctx)
-        result = permutation_importance(view, X, y, scoring=_scorer, n_repeats=repeats,
-                                        random_state=ctx.seed_for(FAMILY) % (2**31))
-        return {"mean": result.importances_mean, "std": result.importances_std, "baseline": view.score(X, y)}
+        baseline = _score(ctx, y, _outputs(ctx, X))
+        drops = np.empty((X.shape[1], repeats))
+        for j, out in _permuted_outputs(ctx, X, shuffles=repeats, seed=ctx.seed_for(FAMILY)):
+            drops[j] = [baseline - _score(ctx, y, o) for o in out]
+        return {"mean": drops.mean(axis=1), "std": drops.std(axis=1), "baseline": baseline}
 
     return ctx.memo(("explainability", "permutation", role, rows, repeats), compute)
 
 
 def stability_runs(ctx: "AuditContext", *, rows: int, repeats: int, runs: int) -> np.ndarray:
     """Permutation importance recomputed on ``runs`` bootstrap resamples of the test sample,
-    each with its own shuffling seed: shape (runs, features)."""
+    each with its own shuffles: shape (runs, features).
+
+    Every run draws its own ``repeats`` shuffles of each column (on the whole sample, so the
+    model is called once for all runs) and its own bootstrap resample of the rows, and
+    scores the resampled rows of those shuffled copies.
+    """
 
     def compute():
-        from sklearn.inspection import permutation_importance
-
         X, y, _ = _sample(ctx, "test", rows)
         base = ctx.seed_for(FAMILY)
         rng = np.random.default_rng(base + 1)
-        view, out = _ModelView(ctx), []
-        for run in range(runs):
+        resamples = []
+        for _ in range(runs):
             idx = rng.integers(0, len(y), size=len(y))
             if ctx.is_classification and len(np.unique(y[idx])) < 2:
                 idx = np.arange(len(y))  # a one-class resample has no score; keep the sample itself
-            result = permutation_importance(view, X.iloc[idx].reset_index(drop=True), y[idx], scoring=_scorer,
-                                            n_repeats=repeats, random_state=(base + 2 + run) % (2**31))
-            out.append(result.importances_mean)
-        return np.asarray(out)
+            resamples.append(idx)
+        reference = _outputs(ctx, X)
+        baselines = [_score(ctx, y[idx], reference[idx]) for idx in resamples]
+        out = np.empty((runs, X.shape[1]))
+        for j, shuffled in _permuted_outputs(ctx, X, shuffles=repeats * runs, seed=base + 2):
+            for run, idx in enumerate(resamples):
+                own = shuffled[run * repeats:(run + 1) * repeats]
+                out[run, j] = np.mean([baselines[run] - _score(ctx, y[idx], o[idx]) for o in own])
+        return out
 
     return ctx.memo(("explainability", "stability", rows, repeats, runs), compute)
 
 
 def _shap():
-    """The shap module; its plotting colours raise PendingDeprecationWarnings on import that say nothing about the audit."""
+    """The shap module, imported with its numba kernels left as plain Python.
+
+    shap decorates its masking kernels with numba's ``@njit`` at import; compiling them
+    costs several seconds of every audit process (numba caches nothing for them), while
+    the kernels themselves, on the family's small samples, run in milliseconds as Python.
+    So when this process has not imported shap yet, numba's ``DISABLE_JIT`` switch is set
+    for the duration of shap's import only: shap's kernels stay Python, numba code that is
+    decorated later (the user's, say) is compiled as usual. The plotting colours'
+    PendingDeprecationWarnings on import say nothing about the audit and are silenced.
+    """
+    import sys
     import warnings
 
+    if "shap" in sys.modules:
+        return sys.modules["shap"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)
-        import shap
+        try:
+            from numba.core import config as numba_config
+        except ImportError:  # pragma: no cover - shap requires numba
+            import shap
+
+            return shap
+        previous = numba_config.DISABLE_JIT
+        numba_config.DISABLE_JIT = True
+        try:
+            import shap
+        finally:
+            numba_config.DISABLE_JIT = previous
     return shap
 
 
@@ -358,7 +417,9 @@ class Attributions:
         with _numpy_global_rng():
             for i in range(len(matrix)):
                 explainer = shap.explainers.Permutation(self._output, masker, seed=int(seeds[i]) % (2**31))
-                values = np.asarray(explainer(matrix[i:i + 1], max_evals=evals, silent=True).values, dtype=float)
+                # every masked evaluation of the row in one model call (shap's default is 10 a call)
+                values = np.asarray(explainer(matrix[i:i + 1], max_evals=evals, batch_size=evals, silent=True).values,
+                                    dtype=float)
                 out.append(values.reshape(matrix.shape[1], -1))
         return np.stack(out)
 
@@ -504,7 +565,8 @@ class GlobalImportance(Check):
 
     What it checks:
         Which inputs the model relies on, measured two ways on a seeded sample of the test
-        rows (``rows``): permutation importance (scikit-learn's permutation_importance on
+        rows (``rows``): permutation importance (as scikit-learn's permutation_importance
+        measures it, with a column's shuffled copies sent to the model in one call; on
         the raw input columns: the drop of ROC AUC for binary models with probabilities,
         of balanced accuracy for other classifiers, of R² for regression, when the column
         is shuffled, ``repeats`` times) and the mean absolute SHAP value (shap's

@@ -167,3 +167,43 @@ def test_regression_and_multiclass_models_are_explained():
             assert findings.sample is None or findings.sample["rows_used"] <= 1200
     assert ex.attributions(cases["regression"], background=30).method == "tree"
     assert ex.attributions(cases["multiclass"], background=30).method == "permutation"
+
+
+def test_stacked_permutation_importance_agrees_with_scikit_learn():
+    """The family's permutation importance (shuffled copies stacked into one model call) measures
+    what sklearn.inspection.permutation_importance measures: with many shuffles the two agree."""
+    from sklearn.inspection import permutation_importance
+    from sklearn.metrics import roc_auc_score
+
+    ctx = clean_context()
+    X, y, _ = ex._sample(ctx, "test", 1000)
+    ours = ex.permutation(ctx, "test", rows=1000, repeats=30)
+    model = ctx.model.estimator
+    positive = list(model.classes_).index(1)
+    theirs = permutation_importance(model, X, y, n_repeats=30, random_state=0,
+                                    scoring=lambda est, A, b: roc_auc_score(b, est.predict_proba(A)[:, positive]))
+    assert ours["baseline"] == pytest.approx(roc_auc_score(y, model.predict_proba(X)[:, positive]))
+    se = np.sqrt(ours["std"] ** 2 + theirs.importances_std ** 2) / np.sqrt(30)
+    assert np.all(np.abs(ours["mean"] - theirs.importances_mean) <= 4 * se + 1e-3)
+    assert np.argmax(ours["mean"]) == np.argmax(theirs.importances_mean)
+
+
+def test_shap_is_imported_without_compiling_its_kernels_and_numba_is_left_as_found():
+    """In a fresh process: shap's masking kernel is plain Python (no numba dispatcher), and numba's
+    switch is back as it was, so numba code decorated afterwards is still compiled."""
+    import subprocess
+    import sys
+
+    code = (
+        "from auditor.checks import explainability as ex\n"
+        "from numba.core import config\n"
+        "import numba\n"
+        "shap = ex._shap()\n"
+        "from shap.utils import _masked_model\n"
+        "print(hasattr(_masked_model._build_fixed_single_output, 'py_func'), config.DISABLE_JIT)\n"
+        "later = numba.njit(lambda a: a + 1)\n"
+        "print(hasattr(later, 'py_func'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "0", "True"]
