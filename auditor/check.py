@@ -158,6 +158,10 @@ class Check:
     references: ClassVar[tuple[str, ...]] = ()
     # Off unless a policy selects it by its exact ID (for checks that refit or are slow).
     opt_in: ClassVar[bool] = False
+    # Checks that reuse one another's computations through ``AuditContext.memo`` name the
+    # same group: a parallel run (``--jobs``) keeps a group in one worker process, so the
+    # shared work is done once there instead of once per worker.
+    shares_work: ClassVar[str | None] = None
 
     def run(self, ctx: "AuditContext", params: dict[str, Any]) -> Findings:  # pragma: no cover
         raise NotImplementedError

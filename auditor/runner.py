@@ -351,9 +351,18 @@ def _preload(planned: list[PlannedCheck]) -> None:
 _SHARED: dict[str, Any] = {}
 
 
-def _work(index: int) -> tuple[int, tuple[CheckResult, bool]]:
+def _work(indices: list[int]) -> list[tuple[int, tuple[CheckResult, bool]]]:
     ctx, planned, have = _SHARED["ctx"], _SHARED["planned"], _SHARED["have"]
-    return index, _execute(ctx, planned[index], have)
+    return [(index, _execute(ctx, planned[index], have)) for index in indices]
+
+
+def work_groups(planned: list[PlannedCheck]) -> list[list[int]]:
+    """The planned checks' indices as units of parallel work, the largest first: checks that
+    declare the same ``shares_work`` run together (in plan order), every other check alone."""
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(planned):
+        groups.setdefault(getattr(p.cls, "shares_work", None) or f"#{i}", []).append(i)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
 def _run_parallel(ctx: AuditContext, planned: list[PlannedCheck], have: set[str], jobs: int,
@@ -362,22 +371,27 @@ def _run_parallel(ctx: AuditContext, planned: list[PlannedCheck], have: set[str]
     _preload(planned)
     _SHARED.update(ctx=ctx, planned=planned, have=have)
     outcomes: list[tuple[CheckResult, bool] | None] = [None] * len(planned)
+    groups = work_groups(planned)
+    done = 0
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(planned)),
+        with ProcessPoolExecutor(max_workers=min(jobs, len(groups)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_work, i): i for i in range(len(planned))}
-            for done, future in enumerate(as_completed(futures), start=1):
-                index = futures[future]
+            futures = {pool.submit(_work, group): group for group in groups}
+            for future in as_completed(futures):
+                group = futures[future]
                 try:
-                    outcomes[index] = future.result()[1]
+                    finished = future.result()
                 except Exception as exc:  # noqa: BLE001 - the worker process itself died (killed, out of memory)
-                    outcomes[index] = (_base_result(
+                    finished = [(index, (_base_result(
                         planned[index], status="error",
                         summary=f"Error: the worker process running the check died ({type(exc).__name__}: {exc})",
                         error={"type": type(exc).__name__, "message": str(exc), "traceback": ""},
-                    ), True)
-                if progress is not None:
-                    progress(done, len(planned), outcomes[index][0])  # type: ignore[index]
+                    ), True)) for index in group]
+                for index, outcome in finished:
+                    outcomes[index] = outcome
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(planned), outcome[0])
     finally:
         _SHARED.clear()
     return outcomes  # type: ignore[return-value]

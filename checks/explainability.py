@@ -605,6 +605,7 @@ class GlobalImportance(Check):
     id = "EX001"
     name = "global-importance"
     area = "explainability"
+    shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "medium"
     needs = frozenset({"test", "model"})
     params = {"rows": ROWS, "repeats": REPEATS, "runs": RUNS, "shap_rows": SHAP_ROWS, "background": BACKGROUND}
@@ -759,6 +760,7 @@ class ImportanceStability(Check):
     id = "EX002"
     name = "importance-stability"
     area = "explainability"
+    shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "medium"
     needs = frozenset({"test", "model"})
     params = {"rows": ROWS, "repeats": REPEATS, "runs": RUNS, "top_k": TOP_K, "min_share": MIN_SHARE,
@@ -915,6 +917,7 @@ class MethodAgreement(Check):
     id = "EX003"
     name = "explanation-method-agreement"
     area = "explainability"
+    shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "medium"
     needs = frozenset({"test", "model"})
     params = {"rows": ROWS, "repeats": REPEATS, "shap_rows": SHAP_ROWS, "background": BACKGROUND, "top_k": TOP_K,
@@ -1039,6 +1042,7 @@ class CorrelatedFeatureGroups(Check):
     id = "EX004"
     name = "correlated-feature-groups"
     area = "explainability"
+    shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "low"
     needs = frozenset({"test", "model"})
     params = {"rows": ROWS, "repeats": REPEATS, "shap_rows": SHAP_ROWS, "background": BACKGROUND, "min_corr": MIN_CORR}
@@ -1146,6 +1150,7 @@ class LocalStability(Check):
     id = "EX005"
     name = "local-explanation-stability"
     area = "explainability"
+    shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "low"
     needs = frozenset({"test", "model"})
     params = {
@@ -1285,6 +1290,7 @@ class TrainTestImportance(Check):
     id = "EX006"
     name = "train-test-importance"
     area = "explainability"
+    shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "medium"
     needs = frozenset({"train", "test", "model"})
     params = {"rows": ROWS, "repeats": REPEATS, "min_share": MIN_SHARE}

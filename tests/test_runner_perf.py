@@ -96,7 +96,7 @@ def _comparable(result):
 def test_parallel_results_are_those_of_a_serial_run(ctx):
     """Real seeded checks (bootstraps, refits, perturbations, slices), serial and with two workers."""
     registry = load_registry()
-    policy = validate_policy({"select": ["DQ", "LK", "OF", "ST", "RB", "FR", "PV"]}, registry)
+    policy = validate_policy({"select": ["DQ", "LK", "OF", "ST", "RB", "FR", "PV", "EX"]}, registry)
     planned = plan_checks(registry, policy)
     serial = run_checks(ctx, planned, jobs=1)
     fresh = AuditContext(**{k: getattr(ctx, k) for k in (
@@ -106,3 +106,14 @@ def test_parallel_results_are_those_of_a_serial_run(ctx):
     assert len(serial) > 30
     for a, b in zip(serial, parallel):
         assert _comparable(a) == _comparable(b), a.id
+
+
+def test_checks_that_share_work_run_in_one_worker_largest_group_first():
+    from auditor.runner import work_groups
+
+    registry = load_registry()
+    planned = plan_checks(registry, validate_policy({"select": ["DQ001", "EX", "ST001"]}, registry))
+    ids = [p.cls.id for p in planned]
+    groups = [[ids[i] for i in g] for g in work_groups(planned)]
+    assert groups[0] == [i for i in ids if i.startswith("EX")] and len(groups[0]) == 6
+    assert sorted(groups[1:]) == [["DQ001"], ["ST001"]]
