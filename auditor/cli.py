@@ -383,16 +383,10 @@ def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: 
     To file a copy of the report with the packet's sign-off decisions on it, render
     elsewhere, for example: auditor render PACKET/report.json --decisions PACKET --out signed/
     """
+    from auditor.diff import load_report
+
     path = Path(report_json)
-    if not path.is_file():
-        raise AuditInputError(f"report file not found: {path}")
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AuditInputError(f"{path} is not a valid report.json: {exc}") from None
-    problem = report_problem(report)
-    if problem:
-        raise AuditInputError(f"{path} is not an auditor report.json this version can render: {problem}")
+    report = load_report(path)
     wanted = _parse_formats(formats)
     if decisions_from is not None:
         from auditor.packet import MANIFEST, PacketError, read_decisions

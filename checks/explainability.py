@@ -518,6 +518,17 @@ def _skip(problem: str, status: str = "skipped") -> Findings:
     return Findings(status=status, summary=f"{status.capitalize()}: {problem}.")
 
 
+def _test_sample(ctx: "AuditContext", params: dict[str, Any]) -> tuple[Findings | None, np.ndarray, dict[str, Any]]:
+    """The family's labelled test sample, or the result to return instead when importance cannot be measured:
+    ``skipped`` without labels, ``inconclusive`` on too few rows or a single class."""
+    problem = _model_problem(ctx)
+    if problem:
+        return _skip(problem), np.empty(0), {}
+    _, y, sample = _sample(ctx, "test", params["rows"])
+    problem = _sample_problem(ctx, "test", y)
+    return (_skip(problem, "inconclusive") if problem else None), y, sample
+
+
 def _native_importances(ctx: "AuditContext") -> tuple[list[str], np.ndarray, str] | None:
     """The model's own importances (feature_importances_ or |coef_|), with their feature names."""
     est = getattr(ctx.model, "estimator", None)
@@ -621,13 +632,9 @@ class GlobalImportance(Check):
     )
 
     def run(self, ctx, params):
-        problem = _model_problem(ctx)
-        if problem:
-            return _skip(problem)
-        _, y, sample = _sample(ctx, "test", params["rows"])
-        problem = _sample_problem(ctx, "test", y)
-        if problem:
-            return _skip(problem, "inconclusive")
+        stop, y, sample = _test_sample(ctx, params)
+        if stop:
+            return stop
         features, score = list(ctx.features), _score_name(ctx)
         ref = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])
         runs = stability_runs(ctx, rows=params["rows"], repeats=params["repeats"], runs=params["runs"])
@@ -782,13 +789,9 @@ class ImportanceStability(Check):
     )
 
     def run(self, ctx, params):
-        problem = _model_problem(ctx)
-        if problem:
-            return _skip(problem)
-        _, y, sample = _sample(ctx, "test", params["rows"])
-        problem = _sample_problem(ctx, "test", y)
-        if problem:
-            return _skip(problem, "inconclusive")
+        stop, y, sample = _test_sample(ctx, params)
+        if stop:
+            return stop
         features = list(ctx.features)
         ref = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])["mean"]
         runs = stability_runs(ctx, rows=params["rows"], repeats=params["repeats"], runs=params["runs"])
@@ -937,13 +940,9 @@ class MethodAgreement(Check):
     def run(self, ctx, params):
         from scipy.stats import spearmanr
 
-        problem = _model_problem(ctx)
-        if problem:
-            return _skip(problem)
-        _, y, sample = _sample(ctx, "test", params["rows"])
-        problem = _sample_problem(ctx, "test", y)
-        if problem:
-            return _skip(problem, "inconclusive")
+        stop, y, sample = _test_sample(ctx, params)
+        if stop:
+            return stop
         features = list(ctx.features)
         perm = np.clip(permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])["mean"], 0, None)
         sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
