@@ -100,9 +100,11 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float
     out, err = proc.communicate(timeout=timeout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    single = after.ru_maxrss * 1024  # KiB on Linux
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": max(peak, single if psutil is None else 0) / 2**20,
+    # Without psutil there is no per-run figure: RUSAGE_CHILDREN's maxrss is the largest child
+    # of the whole benchmark so far, so it would carry one run's peak into the next. Say so.
+    peak_mb = peak / 2**20 if psutil is not None else float("nan")
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb,
             "exit_code": proc.returncode, "stdout": out, "stderr": err}
 
 
