@@ -227,7 +227,7 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
 
 
 #: Areas the default audit covers on the benchmark workload (no current sample: drift is skipped).
-AREAS = 8
+AREAS = 10  # data quality, leakage, overfitting, significance, calibration, robustness, fairness, explainability, privacy, governance
 #: (rows, seconds, MB) the issue asks for; None: no memory target at that size.
 TARGETS = ((10_000, 5.0, None), (100_000, 28.0, 500.0), (1_000_000, 120.0, 4096.0))
 STARTUP_TARGET_S = 0.3
