@@ -737,8 +737,10 @@ class ImportanceStability(Check):
         features (judged: warn below 0.8, fail below 0.6; needs two top features);
         ``rank_resolution``, the share of adjacent pairs of top features whose order is
         resolved: every run orders the pair as the reference does and the reference
-        difference exceeds two standard errors of the shuffles (judged: warn below 0.8,
-        fail below 0.5; near-copies tie and leave their order to chance);
+        difference exceeds two standard errors of the shuffles (judged: warn below 0.8);
+        ``correlated_ties``, how many of the tied pairs are strongly correlated features
+        (|Spearman| at least ``min_corr``, the groups of EX004): near-copies that tie
+        leave their order to chance by construction (judged: fail above 0);
         ``top_k_overlap``, the mean Jaccard overlap between each run's top set and the
         reference's (judged: warn below 0.8, fail below 0.6); and ``sign_stability``, the
         smallest share of runs in which a top feature keeps an importance above zero
@@ -777,8 +779,10 @@ class ImportanceStability(Check):
                                     help="mean Kendall's tau between resampled runs over the top features"),
         "top_k_overlap": Threshold(direction="below", warn=0.8, fail=0.6, low=0, high=1,
                                    help="mean Jaccard overlap of each run's top features with the reference's"),
-        "rank_resolution": Threshold(direction="below", warn=0.8, fail=0.5, low=0, high=1,
+        "rank_resolution": Threshold(direction="below", warn=0.8, low=0, high=1,
                                      help="share of adjacent top-feature pairs whose order every resample keeps, by more than the shuffles' noise"),
+        "correlated_ties": Threshold(direction="above", fail=0, low=0,
+                                     help="adjacent top-feature pairs that tie and are strongly correlated with each other (near-copies)"),
         "sign_stability": Threshold(direction="below", warn=0.8, low=0, high=1,
                                     help="smallest share of runs in which a top feature's importance stays above zero"),
     }
@@ -833,6 +837,11 @@ class ImportanceStability(Check):
                                                     description="mean Kendall's tau of SHAP's top features between bootstrap resamples of the explained rows")
         unstable = [i for i in top if ranks[:, i].max() != ranks[:, i].min() or any(i in pair for pair in tied)]
         groups = correlated_groups(ctx, rows=params["rows"], min_corr=params["min_corr"])["groups"]
+        # Near-copies tie because the model spreads one signal over them: their order is chance by
+        # construction. Two uncorrelated features that tie merely matter about equally (a warning).
+        metrics["correlated_ties"] = Metric(
+            sum(1 for a, b in tied if (g := group_of(groups, features[a])) and features[b] in g),
+            description=f"adjacent top-feature pairs that tie and correlate at |Spearman| >= {params['min_corr']}")
         involved = []
         for i in unstable:
             g = group_of(groups, features[i])

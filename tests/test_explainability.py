@@ -38,6 +38,7 @@ def test_near_copies_fail_stability_and_name_the_group(copies):
     findings, status = run_check(ex.ImportanceStability, copies)
     assert status == "fail"
     assert findings.metrics["rank_resolution"].value <= 0.5
+    assert findings.metrics["correlated_ties"].value >= 1 and findings.metrics["correlated_ties"].status == "fail"
     assert "{x1, x1_copy, x1_copy2}" in findings.summary
     assert "Group the correlated features (x1, x1_copy, x1_copy2)" in findings.recommendation
     assert findings.sample["rows_used"] == 1000 and findings.sample["rows_available"] == 3000
