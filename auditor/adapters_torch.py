@@ -363,7 +363,7 @@ class TorchAdapter(ModelAdapter):
         with torch.inference_mode():
             for start in range(0, len(X), self.batch_size):
                 Z = self.encode(X.iloc[start:start + self.batch_size])
-                out = self.net(torch.as_tensor(Z, dtype=self.dtype, device=self.device))
+                out = self.net(torch.as_tensor(np.require(Z, requirements="W"), dtype=self.dtype, device=self.device))
                 parts.append(out.detach().to("cpu", torch.float64).numpy())
         if not parts:
             return np.zeros((0, len(self.classes) if self.classes else 1))
