@@ -389,14 +389,23 @@ def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: 
     report = load_report(path)
     wanted = _parse_formats(formats)
     if decisions_from is not None:
-        from auditor.packet import MANIFEST, PacketError, read_decisions
+        from auditor.data import sha256_file
+        from auditor.packet import MANIFEST, load_manifest, read_decisions, verify_packet
 
         if not (Path(decisions_from) / MANIFEST).is_file():
             raise AuditInputError(f"{decisions_from} is not an auditor packet: it has no {MANIFEST}")
-        try:
-            report = {**report, "decisions": read_decisions(decisions_from)}
-        except PacketError as exc:
-            raise AuditInputError(str(exc)) from None
+        # A sign-off is shown only where it can be trusted: the packet verifies (decision log
+        # chain included) and the report drawn is the very report.json the decisions were made on.
+        check = verify_packet(decisions_from)
+        if not check.ok:
+            raise AuditInputError(f"{decisions_from} does not verify ({check.problems[0]}; run 'auditor verify "
+                                  f"{decisions_from}'): its decisions are not shown")
+        manifest, _ = load_manifest(decisions_from)
+        signed = next((a.get("sha256") for a in manifest.get("artefacts") or [] if a.get("path") == "report.json"), None)
+        if signed != sha256_file(path):
+            raise AuditInputError(f"the decisions in {decisions_from} were made on another report: {path} is not that "
+                                  "packet's report.json")
+        report = {**report, "decisions": read_decisions(decisions_from)}
     target = Path(out or str(path.parent))
     if (target / "manifest.json").is_file():
         raise AuditInputError(

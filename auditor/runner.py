@@ -71,7 +71,8 @@ def plan_checks(registry: Registry, policy: Policy) -> list[PlannedCheck]:
         else:
             selected = _matches(cid, policy.select) and (not cls.opt_in or cid in policy.select)
         if settings is not None and settings.enabled is not None:
-            selected = settings.enabled
+            # `enabled` switches a check on or off within the selection; `select` still limits the run
+            selected = settings.enabled and (policy.select is None or _matches(cid, policy.select))
         if _matches(cid, policy.ignore):
             selected = False
         if not selected:

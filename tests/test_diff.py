@@ -170,7 +170,7 @@ def test_run_with_baseline_report_gates_only_on_new_findings(capsys, clean_audit
     flipped = train.sample(frac=0.1, random_state=0).assign(y=lambda d: 1 - d["y"])
     pd.concat([train, flipped]).to_csv(clean_audit_files["train"], index=False)
     base = ["run", "--quiet", "--model", clean_audit_files["model"], "--train", clean_audit_files["train"],
-            "--test", clean_audit_files["test"], "--target", "y", "--set", "select=[DQ004, OF001]", "--format", "json,md"]
+            "--test", clean_audit_files["test"], "--target", "y", "--set", "select=[DQ004, OF001]", "--format", "json,md,sarif"]
     code, out, _ = run_cli(capsys, *base, "--out", str(tmp_path / "first"))
     assert code == 1 and "DQ004 conflicting-labels failed" in out
     approved = tmp_path / "first" / "report.json"
@@ -186,6 +186,9 @@ def test_run_with_baseline_report_gates_only_on_new_findings(capsys, clean_audit
     summary = (tmp_path / "second" / "summary.md").read_text()
     assert "### Baselined: failed in the baseline audit too, not blocking" in summary
     assert "### Audit diff:" in summary
+    sarif = json.loads((tmp_path / "second" / "report.sarif").read_text())
+    dq004 = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "DQ004")
+    assert dq004["level"] == "warning" and dq004["baselineState"] == "unchanged"  # SARIF follows the gate
 
     # A baseline in which DQ004 passed: its failure is new, and blocks.
     passed_before = json.loads(approved.read_text())

@@ -315,7 +315,21 @@ def test_render_with_decisions_files_a_signed_copy_and_never_writes_into_the_pac
     assert code == 0, err
     html = (tmp_path / "signed" / "report.html").read_text()
     assert "R. Reviewer" in html and "retrain before the next quarter" in html
+    assert entry["timestamp"][:16].replace("T", " ") in html  # the decision's date on the sign-off page
     assert verify_packet(folder).ok
+    # A decision log edited after the fact, or another packet's decisions: refused, never shown.
+    forged = tmp_path / "forged"
+    shutil.copytree(folder, forged)
+    log = forged / DECISIONS
+    log.write_text(log.read_text().replace("R. Reviewer", "R. Reviewr"))
+    code, out, err = run_cli(capsys, "render", str(forged / "report.json"), "--format", "html", "--decisions", str(forged),
+                             "--out", str(tmp_path / "f"))
+    assert code == 2 and "does not verify" in err and not (tmp_path / "f" / "report.html").exists()
+    other = dict(inputs, created_at="2026-01-01T00:00:00+00:00")
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    code, out, err = run_cli(capsys, "render", str(tmp_path / "other.json"), "--format", "html", "--decisions", str(folder),
+                             "--out", str(tmp_path / "o"))
+    assert code == 2 and "were made on another report" in err
     # --decisions naming something that is not a packet.
     code, out, err = run_cli(capsys, "render", str(folder / "report.json"), "--decisions", str(tmp_path), "--out", str(tmp_path / "x"))
     assert code == 2 and "is not an auditor packet" in err

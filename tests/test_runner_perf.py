@@ -117,3 +117,13 @@ def test_checks_that_share_work_run_in_one_worker_largest_group_first():
     groups = [[ids[i] for i in g] for g in work_groups(planned)]
     assert groups[0] == [i for i in ids if i.startswith("EX")] and len(groups[0]) == 6
     assert sorted(groups[1:]) == [["DQ001"], ["ST001"]]
+
+
+def test_enabled_switches_a_check_on_within_the_selection_only():
+    registry = load_registry()
+    enabled = {"checks": {"OF003": {"enabled": True}}}
+    assert "OF003" in [p.cls.id for p in plan_checks(registry, validate_policy(enabled, registry))]
+    narrowed = [p.cls.id for p in plan_checks(registry, validate_policy({**enabled, "select": ["GV"]}, registry))]
+    assert narrowed == ["GV001", "GV002"]
+    off = {"checks": {"DQ001": {"enabled": False}}, "select": ["DQ"]}
+    assert "DQ001" not in [p.cls.id for p in plan_checks(registry, validate_policy(off, registry))]

@@ -238,7 +238,8 @@ def _decisions(raw: Any) -> list[dict[str, str]]:
             continue
         decision = str(d.get("decision") or "")
         out.append({
-            "date": str(d.get("date") or "—"), "reviewer": str(d.get("reviewer") or "—"),
+            # auditor sign records a UTC timestamp; a hand-made list may give a date
+            "date": str(d.get("date") or str(d.get("timestamp") or "").replace("T", " ")[:16] or "—"), "reviewer": str(d.get("reviewer") or "—"),
             "decision": DECISIONS.get(decision, decision or "—"), "css": decision if decision in DECISIONS else "other",
             "note": str(d.get("note") or ""),
         })

@@ -79,7 +79,10 @@ def render_sarif(report: dict[str, Any]) -> str:
             artifact_location["index"] = index_of[uri]
         locations.append({"physicalLocation": {"artifactLocation": artifact_location}})
 
-    blocking = blocking_ids(report) | blocking_ids(report, ignore_waivers=True)
+    # Failures the baseline audit already had (run --baseline-report) do not block: warnings,
+    # marked unchanged, as code-scanning tools treat findings of an accepted baseline.
+    baselined = {str(i) for i in (report.get("gate") or {}).get("baselined_ids") or []}
+    blocking = blocking_ids(report) | (blocking_ids(report, ignore_waivers=True) - baselined)
     rules, results, notifications = [], [], []
     for index, check in enumerate(checks):
         cid = str(check.get("id") or f"CHECK{index}")
@@ -118,6 +121,8 @@ def render_sarif(report: dict[str, Any]) -> str:
             "locations": json.loads(json.dumps(locations)),
             "properties": {"status": status, "severity": severity, "area": area, "metrics": metrics},
         }
+        if cid in baselined:
+            result["baselineState"] = "unchanged"
         waiver = check.get("waiver")
         if waiver:
             result["properties"]["waiver"] = waiver
