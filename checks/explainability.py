@@ -639,7 +639,10 @@ class GlobalImportance(Check):
         ref = permutation(ctx, "test", rows=params["rows"], repeats=params["repeats"])
         runs = stability_runs(ctx, rows=params["rows"], repeats=params["repeats"], runs=params["runs"])
         perm = ref["mean"]
-        low, high = np.percentile(runs, 2.5, axis=0), np.percentile(runs, 97.5, axis=0)
+        # Normal intervals around the estimate with the bootstrap runs' standard error: percentiles
+        # of a handful of resamples are no 95% interval, and they need not even contain the estimate.
+        spread = 1.96 * runs.std(axis=0, ddof=1)
+        low, high = perm - spread, perm + spread
         sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
         imp_shap = shap_importance(sv["values"])
         boot = shap_bootstrap(sv["values"], resamples=200, seed=ctx.seed_for(self.id))
@@ -651,7 +654,10 @@ class GlobalImportance(Check):
 
         share = top_share(perm)
         run_shares = [s for s in (top_share(r) for r in runs) if s is not None]
-        share_low, share_high = (np.percentile(run_shares, [2.5, 97.5]) if len(run_shares) >= 3 else (None, None))
+        share_low = share_high = None
+        if share is not None and len(run_shares) >= 3:
+            share_spread = 1.96 * float(np.std(run_shares, ddof=1))
+            share_low, share_high = max(0.0, share - share_spread), min(1.0, share + share_spread)
         order = [int(i) for i in np.argsort(-perm, kind="stable")]
         above_zero = int(np.sum(low > 0))
         metrics = {
@@ -682,8 +688,8 @@ class GlobalImportance(Check):
             columns=["rank", "feature", f"permutation ({wording.metric_label(score)} drop)", "95% interval",
                      f"mean |SHAP| ({sv['units']})", "95% interval", "SHAP rank"],
             rows=rows,
-            note=(f"Permutation importance: {params['repeats']} shuffles per column; intervals over {params['runs']} "
-                  f"bootstrap resamples of the test sample. SHAP: {sv['description']}."),
+            note=(f"Permutation importance: {params['repeats']} shuffles per column; 95% intervals: the estimate ± 1.96 "
+                  f"standard errors from {params['runs']} bootstrap resamples of the test sample. SHAP: {sv['description']}."),
         )]
         native = _native_importances(ctx)
         if native is not None:
@@ -697,7 +703,7 @@ class GlobalImportance(Check):
             ))
         figure = _importance_figure(features, perm, low, high, imp_shap, s_low, s_high, score=score, units=sv["units"],
                                     caption=("Left: drop in the model's score when a column is shuffled (dot: all test "
-                                             "sample rows; bar: 95% interval over bootstrap resamples). Right: mean "
+                                             "sample rows; bar: ± 1.96 bootstrap standard errors). Right: mean "
                                              "absolute SHAP value with a 95% bootstrap interval over the explained rows. "
                                              "Features in order of permutation importance."))
         return Findings(

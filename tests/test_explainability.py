@@ -208,3 +208,12 @@ def test_shap_is_imported_without_compiling_its_kernels_and_numba_is_left_as_fou
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "0", "True"]
+
+
+def test_importance_intervals_contain_their_estimates(clean):
+    findings, _ = run_check(ex.GlobalImportance, clean)
+    share = findings.metrics["top_feature_share"]
+    assert share.ci_low <= share.value <= share.ci_high
+    for row in findings.evidence[0].rows:
+        low, high = (float(x) for x in row[3].split(" to "))
+        assert low <= row[2] <= high, row
