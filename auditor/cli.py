@@ -159,6 +159,11 @@ def run_cmd(**kw: Any) -> None:
         click.echo(f"  packet {packet['folder']} ({len(packet['files'])} files{', manifest signed' if packet['signed'] else ''})")
         if kw["zip_packet"]:
             click.echo(f"  zip   {write_zip(kw['packet'], force=kw['force_packet'])}")
+        else:
+            stale = Path(str(Path(kw["packet"])) + ".zip")
+            if stale.is_file():
+                click.echo(f"  note: {stale} is from an earlier run and does not hold this packet; pass --zip to replace it, "
+                           "or remove it", err=True)
     sys.exit(report["gate"]["exit_code"])
 
 
@@ -451,7 +456,7 @@ def _print_verification(check: Any) -> None:
 @click.argument("packet_dir", metavar="DIR")
 @click.option("--public-key", metavar="PUB.pem", help="Require the manifest to be signed by this Ed25519 public key.")
 @click.option("--inputs-required", is_flag=True, help="Fail when an input (model, data, policy) is not found at its recorded path, instead of noting it as not checked.")
-@click.option("--inputs-root", metavar="DIR", help="Resolve the inputs' relative paths against DIR (default: the current folder).")
+@click.option("--inputs-root", metavar="DIR", type=click.Path(exists=True, file_okay=False), help="Resolve the inputs' relative paths against DIR (default: the current folder).")
 def verify_cmd(packet_dir: str, public_key: str | None, inputs_required: bool, inputs_root: str | None) -> None:
     """Recompute the SHA-256 of every file in the packet DIR and of every input it lists.
 
@@ -483,7 +488,7 @@ def verify_cmd(packet_dir: str, public_key: str | None, inputs_required: bool, i
 @click.option("--note", default="", metavar="TEXT", help="Why, or on which conditions (required unless approving).")
 @click.option("--public-key", metavar="PUB.pem", help="Verify the packet's signature with this key first.")
 @click.option("--inputs-required", is_flag=True, help="Refuse to sign when an input cannot be found to check.")
-@click.option("--inputs-root", metavar="DIR", help="Resolve the inputs' relative paths against DIR.")
+@click.option("--inputs-root", metavar="DIR", type=click.Path(exists=True, file_okay=False), help="Resolve the inputs' relative paths against DIR.")
 def sign_cmd(packet_dir: str, reviewer: str, decision: str, note: str, public_key: str | None,
              inputs_required: bool, inputs_root: str | None) -> None:
     """Verify the packet DIR, then append a dated decision to DIR/decisions.jsonl.

@@ -353,7 +353,7 @@ def generate_keys(private_path: str | Path, public_path: str | Path, *, passphra
         write_atomic(private_path, private_pem, mode=0o600)
         write_atomic(public_path, public_pem)
     except OSError as exc:
-        raise PacketError(f"cannot write the key files: {exc.strerror or exc}") from None
+        raise PacketError(f"cannot write the key files {private_path} and {public_path}: {exc.strerror or exc}") from None
     return public_key_fingerprint(key.public_key())
 
 

@@ -152,6 +152,8 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
         return _base_result(item, status="skipped", summary=f"Skipped: does not apply to {ctx.task} tasks."), True
     missing = sorted(set(cls.needs) - have)
     if missing:
+        if "current" in missing:  # without a current sample, its labels are not the point
+            missing = [m for m in missing if m != "current_labels"]
         reasons = "; ".join(NEEDS[m] for m in missing)
         return _base_result(item, status="skipped", summary=f"Skipped: {reasons}."), True
     started = time.perf_counter()

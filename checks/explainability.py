@@ -989,7 +989,9 @@ class MethodAgreement(Check):
                    f"{_names(features, s_top)}: overlap {overlap:.2f}. The largest disagreement is {features[worst]} "
                    f"({wording.share(p_share[worst])} of permutation importance, {wording.share(s_share[worst])} of SHAP).")
         if only_s:
-            summary += f" Only SHAP ranks {_names(features, only_s)} at the top: the model's output moves with them more than its score depends on them."
+            them = "it" if len(only_s) == 1 else "them"
+            summary += (f" Only SHAP ranks {_names(features, only_s)} at the top: the model's output moves with {them} "
+                        f"more than its score depends on {them}.")
         if only_p:
             summary += f" Only permutation importance ranks {_names(features, only_p)} at the top."
         order = [int(i) for i in np.argsort(-np.maximum(p_share, s_share), kind="stable")][:MAX_SHOWN]
@@ -1353,7 +1355,8 @@ class TrainTestImportance(Check):
                    f"carry over to {len(y_test)} test rows ({wording.metric_label(score)} {tr['baseline']:.3f} on train, "
                    f"{te['baseline']:.3f} on test).")
         if train_only:
-            summary += f" Important on the training rows only: {_names(features, train_only)}, a sign of memorisation."
+            summary += (f" Important on the training rows only: {_names(features, train_only)} (memorisation shows as "
+                        "a large share of importance that does not carry over; the judged share is above).")
         order = [int(i) for i in np.argsort(-np.maximum(tr["mean"], te["mean"]), kind="stable")][:MAX_SHOWN]
         from auditor.figures import paired_dot_chart
 
