@@ -1104,9 +1104,11 @@ class CorrelatedFeatureGroups(Check):
                        "the members of a group from resample to resample, so no member's importance can be read alone.")
         else:
             summary = (f"No two of the {len(found['numeric'])} numeric features are correlated at |Spearman| ≥ "
-                       f"{params['min_corr']}: correlation does not explain away any importance.")
+                       f"{params['min_corr']}: among them, correlation does not explain away any importance.")
         if found["skipped"]:
-            summary += f" Not clustered (not numeric, or constant): {', '.join(wording.shorten(c) for c in found['skipped'][:8])}."
+            summary += (f" Not clustered (not numeric, or constant), so redundancy among them is not assessed here "
+                        f"(DQ011 measures associations between categorical features): "
+                        f"{', '.join(wording.shorten(c) for c in found['skipped'][:8])}.")
         figures = []
         if found["linkage"] is not None:
             from auditor.figures import dendrogram_chart

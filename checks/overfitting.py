@@ -444,7 +444,7 @@ class Memorisation(Check):
         return Findings(
             summary=(
                 f"The model's {kind} is {err_tr:.4g} on {len(train)} training rows and {err_te:.4g} on {len(test)} "
-                f"test rows (ratio {ratio:.2f})."
+                f"test rows (ratio {ratio:.2g})."
             ),
             metrics={
                 "train_to_test_error_ratio": Metric(ratio, description=f"training {kind} / test {kind}, capped at 1"),
