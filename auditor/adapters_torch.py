@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from auditor.adapters import ModelAdapter, load_skops
-from auditor.errors import ModelLoadError
+from auditor.errors import ModelLoadError, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -94,10 +94,7 @@ def read_spec(path: Path) -> dict[str, Any]:
         raise _fail(path, f"must be a mapping with keys {list(SPEC_KEYS)}; got {type(raw).__name__}")
     unknown = [k for k in raw if k not in SPEC_KEYS]
     if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(str(unknown[0]), SPEC_KEYS, n=1)
-        raise _fail(path, f"unknown key {unknown[0]!r}" + (f"; did you mean {close[0]!r}?" if close else f"; known keys: {list(SPEC_KEYS)}"))
+        raise _fail(path, f"unknown key {unknown[0]!r}" + did_you_mean(unknown[0], SPEC_KEYS))
     if not isinstance(raw.get("file"), str) or not raw["file"]:
         raise _fail(path, "'file' must name the network file (relative to the spec); got " + repr(raw.get("file")))
     spec: dict[str, Any] = {"file": (path.parent / raw["file"]).resolve()}

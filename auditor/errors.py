@@ -5,6 +5,14 @@ Messages are kept as constants so that tests can assert them exactly.
 
 from __future__ import annotations
 
+import difflib
+
+
+def did_you_mean(word: object, options: list[str] | tuple[str, ...]) -> str:
+    """The end of an unknown-key message: the nearest valid key, or all of them."""
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
+
 
 class AuditInputError(Exception):
     """Bad input: a file, a column, a policy or an option the audit cannot use.

@@ -18,10 +18,9 @@ Nothing heavy is imported here: the policy module (and so the CLI) imports it.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
-from auditor.errors import PolicyError
+from auditor.errors import PolicyError, did_you_mean
 
 #: Fields the user writes, in the order a card shows them.
 MODEL_CARD_KEYS: tuple[str, ...] = (
@@ -72,10 +71,6 @@ CARD_METRIC_CHECKS: dict[str, str] = {
 LIMITING_STATUSES: tuple[str, ...] = ("fail", "error", "inconclusive", "warn")
 
 
-def _suggest(word: str, options: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
-
 
 def validate_model_card(raw: Any, where: str) -> dict[str, Any]:
     """The policy's ``model_card`` block, checked and normalised (list fields become lists).
@@ -92,7 +87,7 @@ def validate_model_card(raw: Any, where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in MODEL_CARD_KEYS:
-            raise PolicyError(f"{base}: unknown key {key!r}{_suggest(key, MODEL_CARD_KEYS)}")
+            raise PolicyError(f"{base}: unknown key {key!r}{did_you_mean(key, MODEL_CARD_KEYS)}")
         if value is None:
             continue
         if key == "version" and isinstance(value, (int, float)) and not isinstance(value, bool):

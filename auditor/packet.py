@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from auditor.data import sha256_file
 from auditor.errors import AuditInputError
 
 PACKET_FORMAT = "auditor-packet/1"
@@ -58,14 +59,6 @@ class PacketError(AuditInputError):
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _now() -> str:
@@ -476,7 +469,7 @@ def verify_packet(
         if not path.is_file():
             result.problems.append(f"missing: {item['path']}")
             continue
-        digest, size = _sha256_file(path), path.stat().st_size
+        digest, size = sha256_file(path), path.stat().st_size
         if digest != item["sha256"] or size != item["bytes"]:
             which = "it or its entry in the edited manifest changed" if edited else "the file changed"
             result.problems.append(f"changed: {item['path']} ({which}: SHA-256 {digest[:12]}..., {size} bytes; "
@@ -497,7 +490,7 @@ def verify_packet(
             text = f"input not found, not checked: {label}"
             (result.problems if inputs_required else result.notes).append(text)
             continue
-        digest = _sha256_file(path)
+        digest = sha256_file(path)
         if item.get("sha256") and digest != item["sha256"]:
             result.problems.append(f"changed input: {label} (SHA-256 {digest[:12]}...; manifest: {str(item['sha256'])[:12]}...)")
         else:

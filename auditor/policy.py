@@ -8,7 +8,6 @@ suggests the nearest valid one.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from auditor.errors import PolicyError
+from auditor.errors import PolicyError, did_you_mean
 from auditor.model_card import validate_model_card
 from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
@@ -31,10 +30,6 @@ CHECK_KEYS = ("enabled", "severity", "params", "thresholds", "time_limit_s")
 THRESHOLD_KEYS = ("warn", "fail")
 WAIVER_KEYS = ("check", "reason", "owner", "expires")
 
-
-def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
 
 
 @dataclass
@@ -181,7 +176,7 @@ def _check_id_or_prefix(value: Any, where: str, registry: Registry) -> str:
         raise PolicyError(f"{where} must be a check ID or prefix (for example 'DQ' or 'DQ001'); got {value!r}.")
     if not any(cid.startswith(value) for cid in registry.checks):
         raise PolicyError(
-            f"{where}: no check ID starts with {value!r}{_suggest(value, registry.ids())}"
+            f"{where}: no check ID starts with {value!r}{did_you_mean(value, registry.ids())}"
         )
     return value
 
@@ -204,7 +199,7 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
     where = source
     for key in raw:
         if key not in TOP_KEYS:
-            raise PolicyError(f"{where}: unknown key {key!r}{_suggest(key, TOP_KEYS)}")
+            raise PolicyError(f"{where}: unknown key {key!r}{did_you_mean(key, TOP_KEYS)}")
     policy = Policy(raw=raw, source=source)
     version = raw.get("version", 1)
     if version != 1:
@@ -241,7 +236,7 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
         raise PolicyError(f"{where}: checks must be a mapping of check IDs to settings; got {checks!r}.")
     for cid, settings in checks.items():
         if cid not in registry.checks:
-            raise PolicyError(f"{where}: checks.{cid} is not a known check ID{_suggest(cid, registry.ids())}")
+            raise PolicyError(f"{where}: checks.{cid} is not a known check ID{did_you_mean(cid, registry.ids())}")
         policy.checks[cid] = _validate_check(cid, settings, registry, where)
 
     features = raw.get("features") or {}
@@ -270,7 +265,7 @@ def _validate_check(cid: str, settings: Any, registry: Registry, where: str) -> 
     out = CheckSettings()
     for key, value in settings.items():
         if key not in CHECK_KEYS:
-            raise PolicyError(f"{base}: unknown key {key!r}{_suggest(key, CHECK_KEYS)}")
+            raise PolicyError(f"{base}: unknown key {key!r}{did_you_mean(key, CHECK_KEYS)}")
     if "enabled" in settings:
         if not isinstance(settings["enabled"], bool):
             raise PolicyError(f"{base}.enabled must be true or false; got {settings['enabled']!r}.")
@@ -288,7 +283,7 @@ def _validate_check(cid: str, settings: Any, registry: Registry, where: str) -> 
     for name, value in params.items():
         if name not in cls.params:
             valid = list(cls.params) or ["(this check has no parameters)"]
-            raise PolicyError(f"{base}.params: unknown parameter {name!r}{_suggest(name, valid)}")
+            raise PolicyError(f"{base}.params: unknown parameter {name!r}{did_you_mean(name, valid)}")
         try:
             out.params[name] = cls.params[name].validate(value, f"{base}.params.{name}")
         except ValueError as exc:
@@ -299,14 +294,14 @@ def _validate_check(cid: str, settings: Any, registry: Registry, where: str) -> 
     for metric, levels in thresholds.items():
         if metric not in cls.thresholds:
             valid = list(cls.thresholds) or ["(this check has no thresholds)"]
-            raise PolicyError(f"{base}.thresholds: unknown metric {metric!r}{_suggest(metric, valid)}")
+            raise PolicyError(f"{base}.thresholds: unknown metric {metric!r}{did_you_mean(metric, valid)}")
         spec = cls.thresholds[metric]
         if not isinstance(levels, dict):
             raise PolicyError(f"{base}.thresholds.{metric} must be a mapping with keys warn and/or fail; got {levels!r}.")
         merged = spec.as_dict()
         for level, value in levels.items():
             if level not in THRESHOLD_KEYS:
-                raise PolicyError(f"{base}.thresholds.{metric}: unknown key {level!r}{_suggest(level, THRESHOLD_KEYS)}")
+                raise PolicyError(f"{base}.thresholds.{metric}: unknown key {level!r}{did_you_mean(level, THRESHOLD_KEYS)}")
             if value is not None:
                 lo = spec.low if spec.low is not None else float("-inf")
                 hi = spec.high if spec.high is not None else float("inf")
@@ -335,7 +330,7 @@ def _validate_domain(column: str, domain: Any, where: str) -> dict[str, Any]:
         raise PolicyError(f"{base} must be a mapping with keys {list(FEATURE_KEYS)}; got {domain!r}.")
     for key in domain:
         if key not in FEATURE_KEYS:
-            raise PolicyError(f"{base}: unknown key {key!r}{_suggest(key, FEATURE_KEYS)}")
+            raise PolicyError(f"{base}: unknown key {key!r}{did_you_mean(key, FEATURE_KEYS)}")
     out: dict[str, Any] = {}
     if "immutable" in domain:
         if not isinstance(domain["immutable"], bool):
@@ -361,13 +356,13 @@ def _validate_waiver(i: int, w: Any, registry: Registry, where: str) -> Waiver:
         raise PolicyError(f"{base} must be a mapping with keys {list(WAIVER_KEYS)}; got {w!r}.")
     for key in w:
         if key not in WAIVER_KEYS:
-            raise PolicyError(f"{base}: unknown key {key!r}{_suggest(key, WAIVER_KEYS)}")
+            raise PolicyError(f"{base}: unknown key {key!r}{did_you_mean(key, WAIVER_KEYS)}")
     for key in WAIVER_KEYS:
         if key not in w or w[key] in (None, ""):
             raise PolicyError(f"{base}.{key} is required (a waiver records check, reason, owner and expires)")
     cid = w["check"]
     if cid not in registry.checks:
-        raise PolicyError(f"{base}.check {cid!r} is not a known check ID{_suggest(str(cid), registry.ids())}")
+        raise PolicyError(f"{base}.check {cid!r} is not a known check ID{did_you_mean(str(cid), registry.ids())}")
     for key in ("reason", "owner"):
         if not isinstance(w[key], str):
             raise PolicyError(f"{base}.{key} must be text; got {w[key]!r}.")

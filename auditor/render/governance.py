@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from auditor.render import STATUS_LABELS, area_label, format_number, is_percent_name
+from auditor.wording import count
 
 DIFF_PARTIAL = "_diff_section.html.j2"
 #: Blank rows on the sign-off page, for reviewers who sign on paper.
@@ -26,10 +27,6 @@ DECISIONS = {
 
 def _anchor(prefix: str, name: str) -> str:
     return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-").lower()
-
-
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def diff_partial_exists() -> bool:
@@ -79,19 +76,19 @@ def _plain_summary(report: dict[str, Any], card: dict[str, Any], checks: list[di
     counts = {s: sum(1 for c in checks if c.get("status") == s) for s in STATUS_LABELS}
     version = f" version {card['version']}" if card.get("version") else ""
     what = f"a {task['type']} model predicting {task.get('target')}" if task.get("type") and task.get("target") else "a model"
-    lines = [f"This report audits {card.get('name') or 'the model'}{version}, {what}, with {_plural(len(checks), 'automated check')}."]
+    lines = [f"This report audits {card.get('name') or 'the model'}{version}, {what}, with {count(len(checks), 'automated check')}."]
     fail_on = gate.get("fail_on") or "high"
     blocking = [str(b) for b in gate.get("blocking") or []]
     baselined = [str(b) for b in gate.get("baselined_ids") or []]
     if gate.get("passed") and baselined:
         lines.append(f"The audit's gate passed against the approved baseline audit: no new finding at or above {fail_on} "
-                     f"severity failed without a waiver; {_plural(len(baselined), 'result')} ({', '.join(baselined)}) "
+                     f"severity failed without a waiver; {count(len(baselined), 'result')} ({', '.join(baselined)}) "
                      "failed at that severity but had already failed in the baseline, and still stand.")
     elif gate.get("passed"):
         lines.append(f"The audit's gate passed: no finding at or above {fail_on} severity failed without a waiver.")
     else:
         ids = f" ({', '.join(blocking)})" if blocking else ""
-        lines.append(f"The audit's gate failed: {_plural(len(blocking) or len(gate.get('reasons') or []), 'result')}"
+        lines.append(f"The audit's gate failed: {count(len(blocking) or len(gate.get('reasons') or []), 'result')}"
                      f"{ids} at or above {fail_on} severity failed or could not run, with no waiver in force.")
     parts = [f"{counts['pass']} passed"]
     for status, text in (("warn", "gave a warning"), ("fail", "failed"), ("inconclusive", "could not be decided by the data"),
@@ -102,8 +99,8 @@ def _plain_summary(report: dict[str, Any], card: dict[str, Any], checks: list[di
     waivers = [w for w in ((report.get("policy") or {}).get("waivers") or []) if isinstance(w, dict)]
     if waivers:
         expired = sum(1 for c in checks if (c.get("waiver") or {}).get("expired"))
-        lines.append(f"{_plural(len(waivers), 'risk is', 'risks are')} accepted through waivers"
-                     + (f"; {_plural(expired, 'waiver has', 'waivers have')} expired and no longer applies." if expired else "."))
+        lines.append(f"{count(len(waivers), 'risk is', 'risks are')} accepted through waivers"
+                     + (f"; {count(expired, 'waiver has', 'waivers have')} expired and no longer applies." if expired else "."))
     else:
         lines.append("No risk is accepted through a waiver: every finding stands as measured.")
     missing = card.get("missing") or []
@@ -274,7 +271,7 @@ def _methods(report: dict[str, Any]) -> list[str]:
          "(defaults, overridden by the policy in this appendix). A check's status is the worst of its judged metrics."),
         ("Estimates carry confidence intervals (bootstrap or exact, as each metric's description says). When an interval "
          "contains the fail level, the data cannot decide and the result is inconclusive rather than pass or fail."),
-        (f"The audit's {_plural(tests, 'p-value was', 'p-values were')} corrected together with {method} before being judged."
+        (f"The audit's {count(tests, 'p-value was', 'p-values were')} corrected together with {method} before being judged."
          if method else "No p-value correction across the audit was applied."),
         (f"Sampled computations use seed {report.get('seed', '—')} and state the rows they used; the same inputs and seed "
          "give the same results, timings and timestamps aside."),
