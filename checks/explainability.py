@@ -120,6 +120,25 @@ def _outputs(ctx: "AuditContext", X: "pd.DataFrame") -> np.ndarray:
     return encode_labels(np.asarray(ctx.call_model(X)), ctx.classes).astype(float)
 
 
+def _reference_outputs(ctx: "AuditContext", role: str, rows: int) -> np.ndarray:
+    """``_outputs`` on the family's unshuffled sample, read from the predictions the context
+    already holds for the whole dataset (its one prediction pass) instead of calling the model."""
+
+    def compute():
+        from auditor.stats import encode_labels
+
+        idx, _ = ctx.sample_index(role, rows, check_id=FAMILY)
+        rows_kept = idx[~ctx.y(role).iloc[idx].isna().to_numpy()]  # as labelled_sample keeps them, in order
+        name = _score_name(ctx)
+        if name == "r2":
+            return np.asarray(ctx.predictions(role), dtype=float)[rows_kept]
+        if name == "roc_auc":
+            return np.asarray(ctx.probabilities(role), dtype=float)[rows_kept, ctx.classes.index(ctx.positive_label)]
+        return encode_labels(np.asarray(ctx.predictions(role))[rows_kept], ctx.classes).astype(float)
+
+    return ctx.memo(("explainability", "reference outputs", role, rows), compute)
+
+
 def _score(ctx: "AuditContext", y: np.ndarray, out: np.ndarray) -> float:
     from auditor.stats import metric_function
 
@@ -165,7 +184,7 @@ def permutation(ctx: "AuditContext", role: str, *, rows: int, repeats: int) -> d
 
     def compute():
         X, y, _ = _sample(ctx, role, rows)
-        baseline = _score(ctx, y, _outputs(ctx, X))
+        baseline = _score(ctx, y, _reference_outputs(ctx, role, rows))
         drops = np.empty((X.shape[1], repeats))
         for j, out in _permuted_outputs(ctx, X, shuffles=repeats, seed=ctx.seed_for(FAMILY)):
             drops[j] = [baseline - _score(ctx, y, o) for o in out]
@@ -193,7 +212,7 @@ def stability_runs(ctx: "AuditContext", *, rows: int, repeats: int, runs: int) -
             if ctx.is_classification and len(np.unique(y[idx])) < 2:
                 idx = np.arange(len(y))  # a one-class resample has no score; keep the sample itself
             resamples.append(idx)
-        reference = _outputs(ctx, X)
+        reference = _reference_outputs(ctx, "test", rows)
         baselines = [_score(ctx, y[idx], reference[idx]) for idx in resamples]
         out = np.empty((runs, X.shape[1]))
         for j, shuffled in _permuted_outputs(ctx, X, shuffles=repeats * runs, seed=base + 2):
