@@ -1,4 +1,4 @@
-from auditor.cli import main
+from auditor.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

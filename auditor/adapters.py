@@ -67,6 +67,10 @@ class ModelAdapter:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def predict_with_proba(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions and class probabilities of the same rows (adapters may share work between the two)."""
+        return self.predict(X), self.predict_proba(X)
+
     def unfitted_clone(self) -> Any:
         raise NotImplementedError(f"{self.kind} models cannot be refitted")
 
@@ -171,6 +175,16 @@ class SklearnAdapter(ModelAdapter):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.estimator.predict_proba(X), dtype=float)
+
+    def predict_with_proba(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """A pipeline transforms ``X`` once for both (as its own ``predict`` and
+        ``predict_proba`` each would), then asks its final step for each."""
+        steps = getattr(self.estimator, "steps", None)
+        if not steps or len(steps) < 2 or type(self.estimator).__module__.split(".")[0] != "sklearn":
+            return self.predict(X), self.predict_proba(X)
+        Xt = self.estimator[:-1].transform(X)
+        final = steps[-1][1]
+        return np.asarray(final.predict(Xt)), np.asarray(final.predict_proba(Xt), dtype=float)
 
     def unfitted_clone(self) -> Any:
         from sklearn.base import clone

@@ -398,6 +398,13 @@ class TorchAdapter(ModelAdapter):
         proba = self.predict_proba(X)
         return np.asarray(self.classes, dtype=object)[np.argmax(proba, axis=1)]
 
+    def predict_with_proba(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass for both: the predicted class is the most probable one."""
+        if self.classes is None:
+            return self.predict(X), self.predict_proba(X)  # raises: a regression network has no probabilities
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes, dtype=object)[np.argmax(proba, axis=1)], proba
+
     # -- gradients ----------------------------------------------------------------
     def gradient_view(self) -> "GradientView":
         return GradientView(adapter=self)

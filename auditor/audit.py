@@ -22,7 +22,7 @@ from auditor.inputs import RunOptions, build_context
 from auditor.policy import load_policy
 from auditor.registry import Registry, load_registry
 from auditor.report import build_report, coverage
-from auditor.runner import plan_checks, run_checks
+from auditor.runner import plan_checks, resolve_jobs, run_checks
 
 
 def run_audit(
@@ -36,13 +36,14 @@ def run_audit(
     title: str | None = None,
     describe_scope: bool = True,
     validate: Callable[[Any], None] | None = None,
-    jobs: int = 1,
+    jobs: int | str = 1,
     baseline_report: dict[str, Any] | None = None,
     baseline_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run a whole audit and return report.json's content (``report["gate"]["exit_code"]``).
 
     ``jobs`` > 1 runs the checks in that many processes; the results are the same.
+    ``"auto"`` lets :func:`auditor.runner.resolve_jobs` choose from the data and the model.
     With ``baseline_report`` (an approved audit's report.json) the gate blocks only on
     findings new since then, and the report carries ``baseline_diff``.
     """
@@ -73,6 +74,7 @@ def run_audit(
         "sha256": sha256_file(policy_path) if policy_path else None,
     }
     testing: dict[str, Any] = {}
+    jobs = resolve_jobs(jobs, ctx)
     results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs,
                          timings=timings)
     attach_waivers(results, policy, today=ctx.today)

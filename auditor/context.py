@@ -179,6 +179,15 @@ class AuditContext:
         except Exception as exc:
             raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
 
+    def call_model_with_proba(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The model's predictions and probabilities on new inputs, in one pass where the model can share it; not cached."""
+        if self.model is None or not self.model.can_call:
+            raise ModelCallError("predictions-only mode: there is no model to call on new inputs")
+        try:
+            return self.model.predict_with_proba(X)
+        except Exception as exc:
+            raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
+
     # -- seeded sampling -------------------------------------------------------
     def seed_for(self, check_id: str) -> int:
         """A per-check seed derived from the audit seed, stable across runs and plans."""

@@ -15,12 +15,15 @@ Parallelism: with ``jobs > 1`` the checks run in forked worker processes that sh
 the built context (data, model, and the predictions computed before the fork) copy-on-
 write, so nothing is pickled but each check's index and result. Every check is seeded
 from the audit seed and its own ID, never from the order it runs in, so the results are
-those of a serial run.
+those of a serial run. Each worker's native thread pools (OpenMP, BLAS) are capped at
+its share of the cores, so that workers do not fight over them. ``jobs="auto"`` (the
+command line's default) is resolved by :func:`resolve_jobs`.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -310,6 +313,50 @@ def run_checks(
     return results
 
 
+#: ``jobs="auto"`` runs the checks in parallel only while the audit's datasets hold at most
+#: this many rows in all. Each worker keeps its own working arrays, so on large data the
+#: peak memory grows with the workers; small data is where the fixed costs dominate and
+#: parallel workers save the most time for the least memory.
+AUTO_MAX_ROWS = 50_000
+#: Most workers ``jobs="auto"`` starts.
+AUTO_MAX_JOBS = 4
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int | str, ctx: AuditContext) -> int:
+    """The number of worker processes for ``jobs``: itself when a number; for ``"auto"``, one
+    per core (at most ``AUTO_MAX_JOBS``) when the platform can fork, the model is a
+    scikit-learn model or stored predictions, and the data is small (``AUTO_MAX_ROWS``);
+    otherwise 1. Other models (PyTorch, plugins) run serially: they keep thread pools or
+    devices of their own that forked workers should not share."""
+    if jobs != "auto":
+        return int(jobs)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if ctx.model is not None and ctx.model.kind not in ("sklearn", "predictions"):
+        return 1
+    if sum(len(frame) for frame in ctx.datasets.values()) > AUTO_MAX_ROWS:
+        return 1
+    return max(1, min(available_cores(), AUTO_MAX_JOBS))
+
+
+def _limit_threads(jobs: int) -> None:
+    """In a worker: cap native thread pools at this worker's share of the cores (never raise them)."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        return
+    share = max(1, available_cores() // jobs)
+    current = [info.get("num_threads", share) for info in threadpool_info()]
+    threadpool_limits(limits=min([share, *current]))
+
+
 #: Needs that mean a check reads the model's cached outputs.
 MODEL_OUTPUT_NEEDS = frozenset({"predictions", "probabilities", "train_predictions", "model"})
 
@@ -343,7 +390,7 @@ def _preload(planned: list[PlannedCheck]) -> None:
                     pass
     import importlib
 
-    for name in ("matplotlib.figure", "matplotlib.backends.backend_svg"):
+    for name in ("matplotlib.figure", "matplotlib.backends.backend_svg", "matplotlib.backends.backend_agg"):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -377,8 +424,9 @@ def _run_parallel(ctx: AuditContext, planned: list[PlannedCheck], have: set[str]
     groups = work_groups(planned)
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(groups)),
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
+        workers = min(jobs, len(groups))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_limit_threads, initargs=(workers,)) as pool:
             futures = {pool.submit(_work, group): group for group in groups}
             for future in as_completed(futures):
                 group = futures[future]

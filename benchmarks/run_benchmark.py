@@ -7,10 +7,12 @@ The workload (benchmarks/workload.py): a binary task, 25 features, one binary se
 column, a scikit-learn model, a 70/30 split, written to a temporary folder as Parquet
 and CSV. Every measurement is a fresh process started the way a user starts it (the
 ``auditor`` command), so its wall time includes start-up, reading the data, loading the
-model, the one prediction pass, every check and writing the reports. Peak memory is the
-largest summed proportional set size (resident memory, pages shared between processes
-counted once) of the process and all its children, sampled every 50 ms with psutil
-(without psutil: the largest single process's resident set, from getrusage).
+model, the one prediction pass, every check and writing the reports. The audit is timed
+as a user runs it (``--jobs`` left at ``auto``) and serially (``--jobs 1``). Peak memory is
+the largest summed proportional set size (resident memory, pages shared between processes
+counted once) of the process and all its children, read from /proc every 50 ms (psutil's
+resident sets where /proc has no smaps_rollup), in a separate run: sampling slows the run
+it samples, so the timed runs are not sampled.
 
 Peers run on the same files, each with its own Python (an environment of its own,
 because they pin older libraries): ``--peer deepchecks=/path/to/python`` or the
@@ -62,17 +64,59 @@ def loadavg() -> str:
         return "unknown"
 
 
-def _resident(proc) -> int:
-    """Proportional set size where Linux gives it (pages shared between forked workers
-    counted once in all), else the resident set size."""
-    try:
-        return proc.memory_full_info().pss
-    except (AttributeError, OSError):
-        return proc.memory_info().rss
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc/PID/task/*/children (no scan of every process)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in task.read_text().split())
+            except OSError:
+                pass
+    return found
 
 
-def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 3600) -> dict:
-    """Run ``cmd``; its wall time, peak memory of its process tree (MB), exit code and stdout."""
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes (pages shared between forked workers counted once in all)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _tree_memory(pid: int, psutil) -> int:
+    """Memory of a process tree: summed PSS from /proc where Linux gives it (cheap enough to
+    sample every 50 ms beside a busy two-core audit), else psutil's RSS sum."""
+    if Path(f"/proc/{pid}/smaps_rollup").exists():
+        total = 0
+        for p in _tree(pid):
+            try:
+                total += _pss(p)
+            except (OSError, ValueError):  # the process ended between listing and reading
+                pass
+        return total
+    if psutil is None:
+        return 0
+    root = psutil.Process(pid)
+    total = 0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 3600, memory: bool = False) -> dict:
+    """Run ``cmd``; its wall time, CPU time, exit code and output, and with ``memory`` the peak
+    memory of its process tree (MB; NaN without).
+
+    Sampling memory takes CPU time and kernel locks beside the measured process: on two
+    cores it slows a parallel audit by about 0.4 s, so timed runs do not sample it and the
+    peak comes from a run of its own.
+    """
     try:
         import psutil
     except ImportError:
@@ -81,29 +125,21 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    measurable = memory and (Path(f"/proc/{proc.pid}/smaps_rollup").exists() or psutil is not None)
     peak = 0
-    if psutil is not None:
-        root = psutil.Process(proc.pid)
-        while proc.poll() is None:
-            try:
-                tree = [root, *root.children(recursive=True)]
-                total = 0
-                for p in tree:
-                    try:
-                        total += _resident(p)
-                    except psutil.Error:
-                        pass
-                peak = max(peak, total)
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
+    while measurable and proc.poll() is None:
+        try:
+            peak = max(peak, _tree_memory(proc.pid, psutil))
+        except Exception:  # noqa: BLE001, S110 - the process ended while it was being read
+            pass
+        time.sleep(0.05)
     out, err = proc.communicate(timeout=timeout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # Without psutil there is no per-run figure: RUSAGE_CHILDREN's maxrss is the largest child
-    # of the whole benchmark so far, so it would carry one run's peak into the next. Say so.
-    peak_mb = peak / 2**20 if psutil is not None else float("nan")
+    # Without a per-process reading there is no per-run figure: RUSAGE_CHILDREN's maxrss is the
+    # largest child of the whole benchmark so far, so it would carry one run's peak into the next.
+    peak_mb = peak / 2**20 if measurable else float("nan")
     return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb,
             "exit_code": proc.returncode, "stdout": out, "stderr": err}
 
@@ -164,34 +200,36 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
         "--target", TARGET, "--sensitive", SENSITIVE,
     ]
     result: dict = {"rows": rows, "load_before": loadavg(), "runs": {}}
-    plans = {"full audit, JSON + HTML": ["--format", "json,html", "--jobs", "1"]}
+    plans = {DEFAULT_PLAN: ["--format", "json,html"]}
     for jobs in args.jobs:
-        if jobs > 1:
-            plans[f"full audit, JSON + HTML, --jobs {jobs}"] = ["--format", "json,html", "--jobs", str(jobs)]
+        plans[f"full audit, JSON + HTML, --jobs {jobs}"] = ["--format", "json,html", "--jobs", str(jobs)]
     for name, extra in plans.items():
         runs = []
-        for i in range(args.repeat):
+        for i in range(args.repeat + 1):  # the timed runs, then one that samples memory
             out_dir = folder / f"out_{len(result['runs'])}_{i}"
-            r = measure(base + extra + ["--out", str(out_dir)])
+            r = measure(base + extra + ["--out", str(out_dir)], memory=i == args.repeat)
             if r["exit_code"] not in (0, 1):
                 raise SystemExit(f"auditor failed on {rows} rows ({r['exit_code']}): {r['stderr'][-2000:]}")
             r["out"] = out_dir
             runs.append(r)
-        best = runs[0]["out"] / "report.json"
+        timed, sampled = runs[:-1], runs[-1]
+        first = timed[0]["out"] / "report.json"
         result["runs"][name] = {
-            "wall_s": statistics.median(r["wall_s"] for r in runs),
-            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
-            "peak_mb": max(r["peak_mb"] for r in runs),
-            "families": family_times(best),
-            "sampled": sampled_checks(best),
-            "slowest": slowest_checks(best),
+            "wall_s": statistics.median(r["wall_s"] for r in timed),
+            "cpu_s": statistics.median(r["cpu_s"] for r in timed),
+            "peak_mb": sampled["peak_mb"],
+            "jobs": json.loads(first.read_text()).get("timings", {}).get("jobs"),
+            "families": family_times(first),
+            "sampled": sampled_checks(first),
+            "slowest": slowest_checks(first),
         }
         run = result["runs"][name]
-        print(f"  {name:<40}{run['wall_s']:>8.1f} s{run['peak_mb']:>8.0f} MB  (CPU {run['cpu_s']:.1f} s)", flush=True)
+        print(f"  {name:<48}{run['wall_s']:>8.1f} s{run['peak_mb']:>8.0f} MB  (CPU {run['cpu_s']:.1f} s, {run['jobs']} process(es))",
+              flush=True)
     if args.pdf:
         report = next(iter(result["runs"].values()))
         src = folder / "out_0_0" / "report.json"
-        r = measure(auditor_cmd() + ["render", str(src), "--format", "pdf", "--out", str(folder / "pdf")])
+        r = measure(auditor_cmd() + ["render", str(src), "--format", "pdf", "--out", str(folder / "pdf")], memory=True)
         result["pdf_s"] = r["wall_s"] if r["exit_code"] == 0 else None
         report["pdf_peak_mb"] = r["peak_mb"]
         print(f"  {'PDF from report.json':<40}{r['wall_s']:>8.1f} s{r['peak_mb']:>8.0f} MB", flush=True)
@@ -202,9 +240,9 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
             result["peers"][peer] = {"skipped": f"not run above {args.peer_max_rows:,} rows (--peer-max-rows)"}
             continue
         runs = []
-        for _ in range(args.repeat):
+        for i in range(args.repeat + 1):  # the timed runs, then one that samples memory
             r = measure([python, str(script), str(paths["train"]), str(paths["test"]), str(folder)],
-                        timeout=args.peer_timeout)
+                        timeout=args.peer_timeout, memory=i == args.repeat)
             if r["exit_code"] != 0:
                 runs = []
                 result["peers"][peer] = {"failed": (r["stderr"].strip().splitlines() or ["?"])[-1][:200]}
@@ -212,11 +250,12 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
             r["suite_s"] = json.loads(r["stdout"].strip().splitlines()[-1])["wall_s"]
             runs.append(r)
         if runs:
+            timed = runs[:-1]
             result["peers"][peer] = {
-                "wall_s": statistics.median(r["wall_s"] for r in runs),
-                "cpu_s": statistics.median(r["cpu_s"] for r in runs),
-                "suite_s": statistics.median(r["suite_s"] for r in runs),
-                "peak_mb": max(r["peak_mb"] for r in runs),
+                "wall_s": statistics.median(r["wall_s"] for r in timed),
+                "cpu_s": statistics.median(r["cpu_s"] for r in timed),
+                "suite_s": statistics.median(r["suite_s"] for r in timed),
+                "peak_mb": runs[-1]["peak_mb"],
             }
             p = result["peers"][peer]
             print(f"  {label:<40}{p['wall_s']:>8.1f} s{p['peak_mb']:>8.0f} MB (suite alone {p['suite_s']:.1f} s)", flush=True)
@@ -228,27 +267,52 @@ def run_size(rows: int, tmp: Path, args: argparse.Namespace, peers: dict[str, st
 
 #: Areas the default audit covers on the benchmark workload (no current sample: drift is skipped).
 AREAS = 10  # data quality, leakage, overfitting, significance, calibration, robustness, fairness, explainability, privacy, governance
-#: (rows, seconds, MB) the issue asks for; None: no memory target at that size.
+#: The run every target is judged on: the command as a user types it (``--jobs`` left at auto).
+DEFAULT_PLAN = "full audit, JSON + HTML (default: --jobs auto)"
+#: (rows, seconds, MB) the issue asks for, from the peers' figures it quotes; None: no memory
+#: target at that size. Where the peer was measured in the same run, the target is taken
+#: from that measurement instead (see :func:`targets`).
 TARGETS = ((10_000, 5.0, None), (100_000, 28.0, 500.0), (1_000_000, 120.0, 4096.0))
 STARTUP_TARGET_S = 0.3
+
+
+def targets(result: dict) -> tuple[float, float | None, str]:
+    """(seconds, MB, basis) wanted at this size. The issue defines them by the peers on the
+    same machine: at 10,000 rows at most Evidently's two-area preset's time; at 100,000 rows
+    a fifth of Deepchecks' full-suite time and half its peak memory; at 1,000,000 rows fixed
+    limits. A peer measured in this run sets its target; otherwise the issue's figure does."""
+    rows = result["rows"]
+    seconds, mb = next(((s, m) for r, s, m in TARGETS if r == rows), (float("inf"), None))
+    peers = result.get("peers", {})
+    if rows == 10_000 and "wall_s" in peers.get("evidently", {}):
+        return peers["evidently"]["wall_s"], None, "Evidently's two-area preset, whole process, measured in this run"
+    if rows == 100_000 and "wall_s" in peers.get("deepchecks", {}):
+        dc = peers["deepchecks"]
+        return dc["wall_s"] / 5, dc["peak_mb"] / 2, "a fifth of Deepchecks' time and half its peak, measured in this run"
+    return seconds, mb, "the issue's figure"
 
 
 def judge_targets(results: list[dict], startup: dict[str, str], ours: str) -> list[str]:
     out = []
     by_rows = {r["rows"]: r for r in results}
-    for rows, seconds, mb in TARGETS:
+    for rows, issue_s, issue_mb in TARGETS:
         if rows not in by_rows:
             out.append(f"{rows:,} rows: not measured in this run.")
             continue
+        seconds, mb, basis = targets(by_rows[rows])
         run = by_rows[rows]["runs"][ours]
         fast = run["wall_s"] <= seconds
         lean = mb is None or run["peak_mb"] <= mb
         verdict = "met" if fast and lean else "NOT met"
-        want = f"<= {seconds:g} s" + (f" and <= {mb:.0f} MB" if mb else "")
-        got = f"{run['wall_s']:.1f} s wall ({run['cpu_s']:.1f} s CPU), {run['peak_mb']:.0f} MB"
+        want = f"<= {seconds:.1f} s" + (f" and <= {mb:.0f} MB" if mb else "") + f" ({basis})"
+        got = f"{run['wall_s']:.1f} s wall ({run['cpu_s']:.1f} s CPU, {run.get('jobs') or '?'} process(es)), {run['peak_mb']:.0f} MB"
+        line = f"{rows:,} rows, want {want}: {got}: **{verdict}**"
+        if basis != "the issue's figure":
+            line += (f"; against the issue's own figure ({issue_s:g} s" + (f", {issue_mb:.0f} MB" if issue_mb else "")
+                     + f"): {'within' if run['wall_s'] <= issue_s and (issue_mb is None or run['peak_mb'] <= issue_mb) else 'above'}")
         extra = [f"{k.split(', ')[-1]}: {v['wall_s']:.1f} s, {v['peak_mb']:.0f} MB"
                  for k, v in by_rows[rows]["runs"].items() if k != ours]
-        out.append(f"{rows:,} rows, want {want}: {got}: **{verdict}**" + (f" ({'; '.join(extra)})" if extra else "") + ".")
+        out.append(line + (f" ({'; '.join(extra)})" if extra else "") + ".")
     for name, text in startup.items():
         wall = float(text.split(" s")[0])
         out.append(f"`{name}` under {STARTUP_TARGET_S} s: {text}: **{'met' if wall < STARTUP_TARGET_S else 'NOT met'}**.")
@@ -264,8 +328,8 @@ def write_readme(text: str) -> None:
 
 def table(results: list[dict], startup: dict[str, str], machine: str, peers, *, date: str | None = None) -> str:
     lines = [f"Measured {date or dt.date.today().isoformat()} on {machine}; `OMP_NUM_THREADS=1`. Wall seconds of the whole",
-             "process (median), its CPU seconds in brackets (less affected by other load on the machine),",
-             "peak resident memory of the process tree.", ""]
+             "process (median of the timed runs), its CPU seconds in brackets (less affected by other load on the",
+             "machine; in a parallel run, all processes' together), peak memory of the process tree from a separate run.", ""]
     lines += ["| what | " + " | ".join(f"{r['rows']:,} rows: s (CPU s) | peak MB" for r in results) + " |",
               "|---|" + "---|---|" * len(results)]
     names = list(dict.fromkeys(n for r in results for n in r["runs"]))
@@ -303,12 +367,12 @@ def table(results: list[dict], startup: dict[str, str], machine: str, peers, *, 
     lines.append("- Start-up: " + "; ".join(f"`{k}` {v}" for k, v in startup.items()) + " (median of 10).")
     lines.append("- Load average (1, 5, 15 min) before / after each size: "
                  + "; ".join(f"{r['rows']:,} rows: {r['load_before']} / {r['load_after']}" for r in results) + ".")
-    lines += ["", "Where the time of the serial full audit went (report.json `timings`, and per area the sum of the checks' own `duration_s`):", ""]
+    lines += ["", "Where the time of the default run went (report.json `timings`, and per area the sum of the checks' own `duration_s`, which in a parallel run add up to more than the wall time):", ""]
     areas = list(dict.fromkeys(a for r in results for a in r["runs"][ours]["families"]))
     lines += ["| area | " + " | ".join(f"{r['rows']:,} rows: s" for r in results) + " |", "|---|" + "---|" * len(results)]
     for area in areas:
         lines.append(f"| {area} | " + " | ".join(f"{r['runs'][ours]['families'].get(area, 0):.1f}" for r in results) + " |")
-    lines += ["", "Slowest checks in the serial full audit: " + "; ".join(
+    lines += ["", "Slowest checks in the default run: " + "; ".join(
         f"{r['rows']:,} rows: {', '.join(r['runs'][ours].get('slowest', []))}" for r in results) + "."]
     lines += ["", "Checks that computed on a sample (as each result's `sample` records it), largest size:", ""]
     lines += [f"- {s}" for s in results[-1]["runs"][ours]["sampled"]] or ["- none"]
@@ -319,7 +383,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median wall time is reported")
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="also time the audit with --jobs N")
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1],
+                        help="besides the default run (--jobs auto), also time the audit with --jobs N")
     parser.add_argument("--data", choices=["parquet", "csv"], default="parquet", help="which copy of the data the audit reads")
     parser.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True, help="time the PDF separately")
     parser.add_argument("--peer", action="append", default=[], metavar="NAME=PYTHON",

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor import wording
+from auditor.adapters import ModelCallError
 from auditor.check import Check, Param, Threshold
 from auditor.results import Evidence, Findings, Metric
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from auditor.context import AuditContext
+    from auditor.encoded import EncodedView
 
 #: The family's shared sample is drawn with this key, so that every EX check sees the same rows.
 FAMILY = "EX"
@@ -106,18 +108,28 @@ def _sample_problem(ctx: "AuditContext", role: str, y: np.ndarray) -> str | None
 STACK_ROWS = 200_000
 
 
-def _outputs(ctx: "AuditContext", X: "pd.DataFrame") -> np.ndarray:
+def _outputs(ctx: "AuditContext", X: "pd.DataFrame | np.ndarray", view: "EncodedView | None" = None) -> np.ndarray:
     """What the family's score is computed from: the positive-class probability (ROC AUC),
-    integer-coded predicted classes (balanced accuracy) or predicted values (R²)."""
+    integer-coded predicted classes (balanced accuracy) or predicted values (R²); of the
+    model on the frame ``X``, or, given the model's column-wise ``view``, of its final
+    estimator on the encoded matrix ``X``."""
     from auditor.stats import encode_labels
+
+    def call(proba: bool = False):
+        if view is None:
+            return ctx.call_model(X, proba=proba)
+        try:
+            return view.predict_proba(X) if proba else view.predict(X)
+        except Exception as exc:
+            raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
 
     name = _score_name(ctx)
     if name == "r2":
-        return np.asarray(ctx.call_model(X), dtype=float)
+        return np.asarray(call(), dtype=float)
     if name == "roc_auc":
-        proba = np.asarray(ctx.call_model(X, proba=True), dtype=float)
+        proba = np.asarray(call(proba=True), dtype=float)
         return proba[:, ctx.classes.index(ctx.positive_label)]
-    return encode_labels(np.asarray(ctx.call_model(X)), ctx.classes).astype(float)
+    return encode_labels(np.asarray(call()), ctx.classes).astype(float)
 
 
 def _reference_outputs(ctx: "AuditContext", role: str, rows: int) -> np.ndarray:
@@ -140,17 +152,25 @@ def _reference_outputs(ctx: "AuditContext", role: str, rows: int) -> np.ndarray:
 
 
 def _score(ctx: "AuditContext", y: np.ndarray, out: np.ndarray) -> float:
-    from auditor.stats import metric_function
+    return float(_scores(ctx, y, out[None, :])[0])
+
+
+def _scores(ctx: "AuditContext", y: np.ndarray, outs: np.ndarray) -> np.ndarray:
+    """The family's score of each row of ``outs`` (shape (k, rows)) against ``y`` (shape (rows,)
+    or (k, rows)), in one array operation (:func:`auditor.stats.batched_metric`, equal to
+    scikit-learn's metric)."""
+    from auditor.stats import batched_metric
 
     name = _score_name(ctx)
-    if name == "r2":
-        return float(metric_function("r2", task="regression")(y, out))
-    if name == "roc_auc":
-        return float(metric_function("roc_auc", task="binary", positive_label=1)(y, out))
-    return float(metric_function("balanced_accuracy", task=ctx.task)(y, out.astype(int)))
+    task = "regression" if name == "r2" else ("binary" if name == "roc_auc" else ctx.task)
+    score = batched_metric(name, task=task, positive_label=1)
+    if name == "balanced_accuracy":
+        outs = outs.astype(int)
+    return np.asarray(score(np.broadcast_to(y, outs.shape), outs), dtype=float)
 
 
-def _permuted_outputs(ctx: "AuditContext", X: "pd.DataFrame", *, shuffles: int, seed: int):
+def _permuted_outputs(ctx: "AuditContext", X: "pd.DataFrame", *, shuffles: int, seed: int,
+                      keep: list[np.ndarray] | None = None):
     """For each input column in turn: (column index, the model's outputs on ``shuffles`` copies
     of ``X`` with that column shuffled, shape (shuffles, rows)).
 
@@ -158,23 +178,49 @@ def _permuted_outputs(ctx: "AuditContext", X: "pd.DataFrame", *, shuffles: int, 
     shuffles a column and scores the model, once per column and shuffle). Here the shuffled
     copies of a column are stacked and sent to the model together, at most ``STACK_ROWS``
     rows a call: a pipeline pays a fixed cost per call that, over hundreds of small calls,
-    outweighs the prediction itself. The outputs, not only the scores, are kept so the
-    bootstrap resamples of EX002 can be scored without calling the model again.
+    outweighs the prediction itself. When the model is a column-wise encoding followed by
+    an estimator (:mod:`auditor.encoded`), the sample is encoded once and the column's
+    encoded columns are shuffled instead: the same inputs reach the estimator, without
+    encoding every copy again. The outputs, not only the scores, are kept so the bootstrap
+    resamples of EX002 can be scored without calling the model again.
+
+    ``keep[s]`` (sorted row positions), when given, limits copy ``s`` to the rows whose
+    outputs are read (a bootstrap resample's); the other outputs are NaN. The column is
+    still shuffled over the whole sample, so the kept outputs are the same either way.
     """
     import pandas as pd
 
+    from auditor.encoded import encoded_view
+
+    view = encoded_view(ctx)
+    encoded = view.encode(X) if view is not None else None
     rng = np.random.default_rng(seed)
     n = len(X)
-    per_call = max(1, STACK_ROWS // max(n, 1))
+    rows = keep if keep is not None else [np.arange(n)] * shuffles
     for j, column in enumerate(X.columns):
         orders = [rng.permutation(n) for _ in range(shuffles)]
-        out = np.empty((shuffles, n))
-        for first in range(0, shuffles, per_call):
-            block = orders[first:first + per_call]
-            stacked = pd.concat([X] * len(block), ignore_index=True)
-            stacked[column] = pd.concat([X[column].iloc[order] for order in block], ignore_index=True)
-            values = _outputs(ctx, stacked)
-            out[first:first + len(block)] = values.reshape(len(block), n)
+        out = np.full((shuffles, n), np.nan)
+        first = 0
+        while first < shuffles:
+            last, size = first + 1, len(rows[first])
+            while last < shuffles and size + len(rows[last]) <= STACK_ROWS:
+                size += len(rows[last])
+                last += 1
+            block = range(first, last)
+            if view is not None:
+                cols = view.groups[str(column)]
+                stacked = np.concatenate([encoded[rows[s]] for s in block])
+                stacked[:, cols] = np.concatenate([encoded[orders[s][rows[s]]][:, cols] for s in block])
+                values = _outputs(ctx, stacked, view)
+            else:
+                stacked = pd.concat([X.iloc[rows[s]] for s in block], ignore_index=True)
+                stacked[column] = pd.concat([X[column].iloc[orders[s][rows[s]]] for s in block], ignore_index=True)
+                values = _outputs(ctx, stacked)
+            start = 0
+            for s in block:
+                out[s, rows[s]] = values[start:start + len(rows[s])]
+                start += len(rows[s])
+            first = last
         yield j, out
 
 
@@ -187,7 +233,7 @@ def permutation(ctx: "AuditContext", role: str, *, rows: int, repeats: int) -> d
         baseline = _score(ctx, y, _reference_outputs(ctx, role, rows))
         drops = np.empty((X.shape[1], repeats))
         for j, out in _permuted_outputs(ctx, X, shuffles=repeats, seed=ctx.seed_for(FAMILY)):
-            drops[j] = [baseline - _score(ctx, y, o) for o in out]
+            drops[j] = baseline - _scores(ctx, y, out)
         return {"mean": drops.mean(axis=1), "std": drops.std(axis=1), "baseline": baseline}
 
     return ctx.memo(("explainability", "permutation", role, rows, repeats), compute)
@@ -199,7 +245,8 @@ def stability_runs(ctx: "AuditContext", *, rows: int, repeats: int, runs: int) -
 
     Every run draws its own ``repeats`` shuffles of each column (on the whole sample, so the
     model is called once for all runs) and its own bootstrap resample of the rows, and
-    scores the resampled rows of those shuffled copies.
+    scores the resampled rows of those shuffled copies (only the distinct rows of a
+    resample are sent to the model).
     """
 
     def compute():
@@ -213,12 +260,14 @@ def stability_runs(ctx: "AuditContext", *, rows: int, repeats: int, runs: int) -
                 idx = np.arange(len(y))  # a one-class resample has no score; keep the sample itself
             resamples.append(idx)
         reference = _reference_outputs(ctx, "test", rows)
-        baselines = [_score(ctx, y[idx], reference[idx]) for idx in resamples]
+        idx = np.stack(resamples)  # (runs, rows)
+        baselines = _scores(ctx, y[idx], reference[idx])
+        each = np.repeat(idx, repeats, axis=0)  # the resample of each shuffled copy, run by run
+        keep = [np.unique(rows) for rows in each]  # a resample holds about 63% of the rows: only those are predicted
         out = np.empty((runs, X.shape[1]))
-        for j, shuffled in _permuted_outputs(ctx, X, shuffles=repeats * runs, seed=base + 2):
-            for run, idx in enumerate(resamples):
-                own = shuffled[run * repeats:(run + 1) * repeats]
-                out[run, j] = np.mean([baselines[run] - _score(ctx, y[idx], o[idx]) for o in own])
+        for j, shuffled in _permuted_outputs(ctx, X, shuffles=repeats * runs, seed=base + 2, keep=keep):
+            drops = np.repeat(baselines, repeats) - _scores(ctx, y[each], np.take_along_axis(shuffled, each, axis=1))
+            out[:, j] = drops.reshape(runs, repeats).mean(axis=1)
         return out
 
     return ctx.memo(("explainability", "stability", rows, repeats, runs), compute)
@@ -327,26 +376,35 @@ class _Codec:
         return pd.DataFrame(data)
 
 
-def _tree_estimator(ctx: "AuditContext", X: "pd.DataFrame"):
-    """The underlying tree model when shap's TreeExplainer can explain the raw columns directly.
+def _tree_estimator(ctx: "AuditContext", X: "pd.DataFrame") -> tuple[Any, "EncodedView | None"]:
+    """The underlying tree model when shap's TreeExplainer can explain it, and the view it
+    explains through; (None, None) when it cannot.
 
-    Only when the model sees the input columns as they are: a bare estimator, or a
-    pipeline whose earlier steps are all 'passthrough'. A pipeline that transforms its
-    inputs explains a different feature space, so it takes the model-agnostic path.
+    Either the model sees the input columns as they are (a bare estimator, or a pipeline
+    whose earlier steps are all 'passthrough', on numeric columns): the view is None; or
+    the model is a column-wise encoding followed by a tree model (:mod:`auditor.encoded`):
+    the tree model is explained on the encoded columns and each input column's
+    attribution is the sum over its encoded columns. Any other pipeline transforms its
+    inputs into a space the attributions could not be mapped back from, so it takes the
+    model-agnostic path.
     """
     from auditor.columns import is_numeric
+    from auditor.encoded import encoded_view
+
+    def is_tree(est) -> bool:
+        return est is not None and type(est).__name__ in TREE_MODELS and type(est).__module__.split(".")[0] == "sklearn"
 
     est = getattr(ctx.model, "estimator", None)
     steps = getattr(est, "steps", None)
-    if steps is not None:
-        if any(step not in (None, "passthrough") for _, step in steps[:-1]):
-            return None
-        est = steps[-1][1]
-    if est is None or type(est).__name__ not in TREE_MODELS or type(est).__module__.split(".")[0] != "sklearn":
-        return None
-    if not all(is_numeric(X[c]) for c in X.columns):
-        return None
-    return est
+    if steps is None or all(step in (None, "passthrough") for _, step in steps[:-1]):
+        est = steps[-1][1] if steps is not None else est
+        if is_tree(est) and all(is_numeric(X[c]) for c in X.columns):
+            return est, None
+        return None, None
+    view = encoded_view(ctx)
+    if view is not None and is_tree(view.final):
+        return view.final, view
+    return None, None
 
 
 class Attributions:
@@ -365,7 +423,7 @@ class Attributions:
         self.tree = None
         self.declined = ""
         probe = ctx.X("test").head(5)
-        est = _tree_estimator(ctx, probe)
+        est, self.view = _tree_estimator(ctx, probe)
         if est is not None:
             shap = _shap()
 
@@ -380,6 +438,8 @@ class Attributions:
 
     @property
     def description(self) -> str:
+        if self.method == "tree" and self.view is not None:
+            return f"shap TreeExplainer (path-dependent) on the model's own output scale: {self.view.describe()}"
         if self.method == "tree":
             return "shap TreeExplainer (path-dependent) on the model's own output scale"
         bg = self.background_record
@@ -398,7 +458,7 @@ class Attributions:
         return "predicted-class indicator"
 
     def _tree_values(self, explainer, X: "pd.DataFrame") -> np.ndarray:
-        values = explainer.shap_values(X, check_additivity=False)
+        values = explainer.shap_values(X if self.view is None else self.view.encode(X), check_additivity=False)
         if isinstance(values, list):
             values = np.stack(values, axis=-1)
         values = np.asarray(values, dtype=float)
@@ -407,6 +467,9 @@ class Attributions:
         if self.ctx.task == "binary" and values.shape[2] == 2:
             pos = self.ctx.classes.index(self.ctx.positive_label)
             values = values[:, :, pos:pos + 1]
+        if self.view is not None:  # each input column: the sum over the encoded columns it feeds
+            groups = [self.view.groups[str(c)] for c in X.columns]
+            values = np.stack([values[:, cols, :].sum(axis=1) for cols in groups], axis=1)
         return values
 
     def _output(self, matrix: np.ndarray) -> np.ndarray:

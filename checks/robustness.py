@@ -191,14 +191,14 @@ class _Outcome:
 
 
 def _call(ctx: "AuditContext", X: pd.DataFrame, proba: bool) -> _Outcome:
-    pred = np.asarray(ctx.call_model(X))
-    p = None
-    if proba:
-        try:
-            p = np.asarray(ctx.call_model(X, proba=True), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ModelCallError(f"predict_proba returned something that is not numbers: {exc}") from exc
-    return _Outcome(pred=pred, proba=p)
+    if not proba:
+        return _Outcome(pred=np.asarray(ctx.call_model(X)))
+    pred, p = ctx.call_model_with_proba(X)
+    try:
+        p = np.asarray(p, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ModelCallError(f"predict_proba returned something that is not numbers: {exc}") from exc
+    return _Outcome(pred=np.asarray(pred), proba=p)
 
 
 def _split(out: _Outcome, sizes: list[int]) -> list[_Outcome]:

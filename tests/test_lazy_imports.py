@@ -51,3 +51,28 @@ def test_lazy_module_imports_on_first_use_only():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "(False, False) ('1/3', 2) True True"
+
+
+EXIT_PROBE = """
+import atexit, sys
+from pathlib import Path
+from auditor.cli import entry
+
+marker = Path(sys.argv[1])
+atexit.register(lambda: marker.write_text("exit handlers ran"))
+sys.argv = ["auditor", *sys.argv[2:]]
+entry()
+print("never reached")
+"""
+
+
+def test_the_command_exits_quickly_with_its_code_output_and_exit_handlers(tmp_path):
+    marker = tmp_path / "marker"
+    ok = subprocess.run([sys.executable, "-c", EXIT_PROBE, str(marker), "--version"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "auditor, version" in ok.stdout and "never reached" not in ok.stdout
+    assert marker.read_text() == "exit handlers ran"
+    marker.unlink()
+    bad = subprocess.run([sys.executable, "-c", EXIT_PROBE, str(marker), "run", "--test", "x.csv"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "Missing option" in bad.stderr
+    assert marker.read_text() == "exit handlers ran"

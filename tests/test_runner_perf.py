@@ -127,3 +127,40 @@ def test_enabled_switches_a_check_on_within_the_selection_only():
     assert narrowed == ["GV001", "GV002"]
     off = {"checks": {"DQ001": {"enabled": False}}, "select": ["DQ"]}
     assert "DQ001" not in [p.cls.id for p in plan_checks(registry, validate_policy(off, registry))]
+
+
+def test_auto_jobs_parallelises_small_scikit_learn_audits_only(ctx, monkeypatch):
+    import multiprocessing
+
+    from auditor import runner
+
+    monkeypatch.setattr(runner, "available_cores", lambda: 2)
+    assert runner.resolve_jobs(3, ctx) == 3  # a number is taken as given
+    expected = 2 if "fork" in multiprocessing.get_all_start_methods() else 1
+    assert runner.resolve_jobs("auto", ctx) == expected
+    monkeypatch.setattr(runner, "available_cores", lambda: 64)
+    assert runner.resolve_jobs("auto", ctx) == min(expected * 32, runner.AUTO_MAX_JOBS)
+    monkeypatch.setattr(runner, "AUTO_MAX_ROWS", len(ctx.frame("train")) + len(ctx.frame("test")) - 1)
+    assert runner.resolve_jobs("auto", ctx) == 1  # larger data: serial, to bound the peak memory
+
+    class Torchlike(SklearnAdapter):
+        kind = "pytorch"
+
+    monkeypatch.setattr(runner, "AUTO_MAX_ROWS", 10**9)
+    ctx.model = Torchlike(ctx.model.estimator)
+    assert runner.resolve_jobs("auto", ctx) == 1  # its own threads and devices: never forked
+
+
+def test_workers_cap_native_threads_at_their_share_of_the_cores(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from auditor import runner
+
+    if not threadpool_info():
+        pytest.skip("no native thread pool is loaded in this process")
+    monkeypatch.setattr(runner, "available_cores", lambda: 8)
+    with threadpool_limits(limits=3):
+        runner._limit_threads(2)  # a share of 4 never raises a limit of 3
+        assert {i["num_threads"] for i in threadpool_info()} == {3}
+        runner._limit_threads(4)
+        assert {i["num_threads"] for i in threadpool_info()} == {2}
