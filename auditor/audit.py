@@ -22,7 +22,7 @@ from auditor.inputs import RunOptions, build_context
 from auditor.policy import load_policy
 from auditor.registry import Registry, load_registry
 from auditor.report import build_report, coverage
-from auditor.runner import plan_checks, resolve_jobs, run_checks
+from auditor.runner import collector_paused, plan_checks, resolve_jobs, run_checks
 
 
 def run_audit(
@@ -58,7 +58,8 @@ def run_audit(
             "the policy selects no check (see its select, ignore and enabled settings); an audit of nothing cannot pass"
         )
     loading = time.perf_counter()
-    ctx, meta = build_context(opts, policy=policy.to_dict())
+    with collector_paused():  # imports and inputs: many objects, almost no cycles
+        ctx, meta = build_context(opts, policy=policy.to_dict())
     timings: dict[str, float] = {"load_s": round(time.perf_counter() - loading, 3)}
     unknown = sorted(set(policy.features) - set(ctx.features))
     if unknown:

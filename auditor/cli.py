@@ -122,7 +122,7 @@ def run_cmd(**kw: Any) -> None:
     """
     from auditor.audit import run_audit
     from auditor.inputs import RunOptions
-    from auditor.runner import terminal_progress
+    from auditor.runner import long_lived, terminal_progress
 
     formats = _parse_formats(kw["formats"])
     packet_key = None
@@ -168,7 +168,8 @@ def run_cmd(**kw: Any) -> None:
     progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
     report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
                        jobs=kw["jobs"], baseline_report=baseline_report, baseline_path=kw["baseline_report"])
-    written = _write(report, out_dir, formats)
+    with long_lived():  # the loaded libraries and data are not scanned again while the reports render
+        written = _write(report, out_dir, formats)
     _print_verdict(report, written)
     if kw["packet"] is not None:
         from auditor.packet import passphrase_from_env, write_packet, write_zip

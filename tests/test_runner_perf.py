@@ -164,3 +164,23 @@ def test_workers_cap_native_threads_at_their_share_of_the_cores(monkeypatch):
         assert {i["num_threads"] for i in threadpool_info()} == {3}
         runner._limit_threads(4)
         assert {i["num_threads"] for i in threadpool_info()} == {2}
+
+
+def test_long_lived_blocks_freeze_and_the_outermost_end_unfreezes():
+    import gc
+
+    from auditor.runner import collector_paused, long_lived
+
+    gc.unfreeze()
+    with long_lived():
+        outer = gc.get_freeze_count()
+        assert outer > 0
+        kept = [[] for _ in range(100)]
+        with long_lived():
+            assert gc.get_freeze_count() >= outer + 100  # the inner block froze what was created since
+        assert gc.get_freeze_count() >= outer + 100  # an inner end does not unfreeze the outer block's objects
+    assert gc.get_freeze_count() == 0 and len(kept) == 100
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
