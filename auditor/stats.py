@@ -171,6 +171,27 @@ def batched_metric(name: str, *, task: str, positive_label=None) -> Callable[[np
     return None
 
 
+def weighted_auc_batched(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Binary ROC AUC of the same rows under many weightings at once: ``positive`` and
+    ``score`` of shape (rows,), ``weights`` (weightings, rows); one AUC per weighting.
+
+    For a bootstrap drawn as counts of distinct rows (a multinomial over cells), where each
+    weighting is one resample: the Mann-Whitney form with weights, ties counted half,
+    which is scikit-learn's ``roc_auc_score(..., sample_weight=w)`` (the tests compare
+    them). NaN where a weighting leaves no positive or no negative weight.
+    """
+    order = np.argsort(score, kind="stable")
+    score, positive, weights = score[order], np.asarray(positive, dtype=bool)[order], weights[:, order]
+    starts = np.flatnonzero(np.r_[True, score[1:] != score[:-1]])  # the first row of each run of tied scores
+    pos = np.add.reduceat(np.where(positive, weights, 0.0), starts, axis=1)
+    neg = np.add.reduceat(np.where(positive, 0.0, weights), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # negative weight strictly below each score
+    u = (pos * (below + 0.5 * neg)).sum(axis=1)
+    p, n = pos.sum(axis=1), neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((p > 0) & (n > 0), u / (p * n), np.nan)
+
+
 #: Most index entries one batch of bootstrap resamples may hold (int64: 8 bytes each, and a few
 #: arrays of that shape while a batch is scored), so
 #: that a million-row test set is resampled in slices rather than in one huge array.

@@ -1466,15 +1466,17 @@ def _auc_interval(y: np.ndarray, scores: np.ndarray, *, n_resamples: int, confid
 def _auc_draws(cy, cs, counts, *, binary, k, n, n_resamples, rng) -> list[float]:
     from sklearn.metrics import roc_auc_score
 
+    from auditor.stats import weighted_auc_batched
+
+    draws = rng.multinomial(n, counts / counts.sum(), size=n_resamples)
+    if binary:  # every resample at once
+        return list(weighted_auc_batched(cy == 1, cs[:, -1], draws.astype(float)))
     values = []
-    for draw in rng.multinomial(n, counts / counts.sum(), size=n_resamples):
+    for draw in draws:  # more than two groups: macro one-vs-rest, resample by resample
         keep = draw > 0
         try:
-            if binary:
-                values.append(roc_auc_score(cy[keep], cs[keep, -1], sample_weight=draw[keep]))
-            else:
-                values.append(roc_auc_score(cy[keep], cs[keep], sample_weight=draw[keep], multi_class="ovr",
-                                            average="macro", labels=np.arange(k)))
+            values.append(roc_auc_score(cy[keep], cs[keep], sample_weight=draw[keep], multi_class="ovr",
+                                        average="macro", labels=np.arange(k)))
         except ValueError:  # a resample without some group
             values.append(np.nan)
     return values

@@ -562,6 +562,31 @@ def membership_advantage(member: np.ndarray, score: np.ndarray) -> float:
     return float(np.max(tpr - fpr))
 
 
+def _membership_advantage_batched(member: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """:func:`membership_advantage` of every row of (resamples, rows) arrays at once (the
+    bootstrap's vectorised form; equal to ``roc_curve``'s on each row, tested).
+
+    Rows sorted by falling score, TPR - FPR is read where a threshold can fall: after the
+    last of each run of tied scores, and before the first row (the (0, 0) point). NaN
+    where a resample lacks members or non-members (``roc_curve`` has no rates then).
+    """
+    order = np.argsort(-score, axis=-1, kind="stable")
+    s = np.take_along_axis(score, order, axis=-1)
+    m = np.take_along_axis(member, order, axis=-1).astype(bool)
+    positives = m.sum(axis=-1, keepdims=True)
+    negatives = m.shape[-1] - positives
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.cumsum(m, axis=-1) / positives - np.cumsum(~m, axis=-1) / negatives
+    boundary = np.ones_like(m)
+    boundary[..., :-1] = s[..., :-1] != s[..., 1:]
+    best = np.max(np.where(boundary, gap, -np.inf), axis=-1)
+    best = np.maximum(best, 0.0)  # the threshold above every score: TPR = FPR = 0
+    return np.where((positives[..., 0] > 0) & (negatives[..., 0] > 0), best, np.nan)
+
+
+membership_advantage.batched = _membership_advantage_batched
+
+
 def per_row_loss(ctx: "AuditContext", out) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Each row's loss on its true label, the model's confidence (max probability) and the loss's name.
 

@@ -567,3 +567,17 @@ def test_membership_multiclass_memorising_tree_fails_and_unlabelled_test_is_inco
     ctx.datasets["test"] = test.drop(columns="y").reset_index(drop=True)
     findings, status = run(pv.MembershipInference, ctx)
     assert status == "inconclusive" and findings.summary.startswith("Inconclusive: 0 labelled rows per side")
+
+
+def test_batched_membership_advantage_equals_roc_curve_on_every_resample():
+    from auditor.checks.privacy import membership_advantage
+
+    rng = np.random.default_rng(3)
+    member = (rng.uniform(size=400) < 0.5).astype(int)
+    score = np.round(rng.normal(size=400) + 0.4 * member, 1)  # rounded: many ties
+    idx = rng.integers(0, 400, (40, 400))
+    idx[0] = 7  # one row repeated: a single class, no rates
+    batched = membership_advantage.batched(member[idx], score[idx])
+    one_by_one = [membership_advantage(member[row], score[row]) if len(set(member[row])) == 2 else np.nan for row in idx]
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert np.isnan(batched[0]) and np.nanmin(batched) >= 0

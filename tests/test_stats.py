@@ -121,3 +121,20 @@ def test_encode_labels_looks_up_each_distinct_value_as_the_row_by_row_lookup_did
     ]
     for values, classes in cases:
         assert encode_labels(values, classes).tolist() == row_by_row(values, classes)
+
+
+def test_weighted_auc_batched_equals_scikit_learn_with_sample_weights():
+    from sklearn.metrics import roc_auc_score
+
+    from auditor.stats import weighted_auc_batched
+
+    rng = np.random.default_rng(8)
+    positive = rng.uniform(size=60) < 0.4
+    score = np.round(rng.uniform(size=60), 1)  # few distinct scores: ties
+    weights = rng.multinomial(60, np.full(60, 1 / 60), size=25).astype(float)
+    weights[0] = np.where(positive, 1.0, 0.0)  # no negative weight: no AUC
+    batched = weighted_auc_batched(positive, score, weights)
+    expected = [np.nan if (w[positive].sum() == 0 or w[~positive].sum() == 0)
+                else roc_auc_score(positive[w > 0], score[w > 0], sample_weight=w[w > 0]) for w in weights]
+    np.testing.assert_allclose(batched, expected, rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert np.isnan(batched[0])
