@@ -68,7 +68,7 @@ class EncodedView:
         if self.one_to_one:
             return f"the final {kind} on the pipeline's column-wise encoding, each encoded column standing for one input"
         return (f"the final {kind} on the pipeline's column-wise encoding ({self.width} encoded columns), "
-                "each input column's value summed over the encoded columns it feeds")
+                "each input column's attribution summed over the encoded columns it feeds")
 
 
 def _identity(n: int) -> list[list[int]]:
