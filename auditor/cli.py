@@ -165,7 +165,7 @@ def run_cmd(**kw: Any) -> None:
         seed=kw["seed"],
         device=kw["device"],
     )
-    progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
+    progress = None if kw["quiet"] or sys.stderr is None or not sys.stderr.isatty() else terminal_progress
     report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
                        jobs=kw["jobs"], baseline_report=baseline_report, baseline_path=kw["baseline_report"])
     with long_lived():  # the loaded libraries and data are not scanned again while the reports render
@@ -285,7 +285,7 @@ def compare_cmd(**kw: Any) -> None:
         seed=kw["seed"], model_name=names[1], device=kw["device"],
         comparators=[(names[0], kw["baseline"]), *zip(names[2:], kw["candidates"][1:])],
     )
-    progress = None if kw["quiet"] or not sys.stderr.isatty() else terminal_progress
+    progress = None if kw["quiet"] or sys.stderr is None or not sys.stderr.isatty() else terminal_progress
     report = run_compare(
         opts, metric=kw["metric"], margin=kw["margin"], confidence=kw["confidence"], refit=kw["refit"],
         policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
@@ -633,6 +633,8 @@ def entry() -> None:
     import atexit
 
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed: Python gives None
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (auditor ... | head): nothing more to say

@@ -296,8 +296,10 @@ def _run_checks(ctx, planned, *, progress, correction, record, jobs, timings) ->
     if any(set(item.cls.needs) & MODEL_OUTPUT_NEEDS for item in planned):
         warm_cache(ctx)
     predicted = time.perf_counter()
+    processes = 1
     if jobs > 1 and len(planned) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        outcomes = _run_parallel(ctx, planned, have, jobs, progress)
+        processes = min(jobs, len(work_groups(planned)))
+        outcomes = _run_parallel(ctx, planned, have, processes, progress)
     else:
         outcomes = []
         for i, item in enumerate(planned, start=1):
@@ -309,6 +311,7 @@ def _run_checks(ctx, planned, *, progress, correction, record, jobs, timings) ->
     if timings is not None:
         timings["predictions_s"] = round(predicted - started, 3)
         timings["checks_s"] = round(time.perf_counter() - predicted, 3)
+        timings["jobs"] = processes  # the processes that ran the checks (--jobs 64 on 20 units of work starts 20)
     summary = correct(results, method=correction)
     if record is not None:
         record.update(summary)

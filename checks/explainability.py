@@ -407,6 +407,36 @@ def _tree_estimator(ctx: "AuditContext", X: "pd.DataFrame") -> tuple[Any, "Encod
     return None, None
 
 
+def _tree_problem(explainer, est, X) -> str | None:
+    """Why shap's TreeExplainer must not explain ``est`` (None when it may), judged on probe rows ``X``.
+
+    shap reads a fitted forest's structure itself, so a split it does not understand
+    gives attributions that look plausible and are wrong; its own additivity check
+    compares them with its reading of the trees, which shares the mistake. So: a
+    histogram gradient-boosting model with native categorical splits (bitsets, which
+    TreeExplainer does not follow) is declined outright, and for any model the
+    attributions of the probe rows plus the expected value must add up to the model's
+    own output (its ``decision_function``, ``predict_proba`` or ``predict``, whichever
+    TreeExplainer explains).
+    """
+    categorical = getattr(est, "is_categorical_", None)
+    if categorical is not None and np.any(categorical):
+        return "the model splits natively on categorical features, which TreeExplainer does not follow"
+    values = explainer.shap_values(X, check_additivity=False)
+    values = np.stack(values, axis=-1) if isinstance(values, list) else np.asarray(values, dtype=float)
+    if values.ndim == 2:
+        values = values[:, :, None]
+    total = values.sum(axis=1) + np.ravel(explainer.expected_value)[None, :]
+    for method in ("decision_function", "predict_proba", "predict"):
+        try:
+            out = np.asarray(getattr(est, method)(X), dtype=float).reshape(len(total), -1)
+        except Exception:  # noqa: BLE001 - a method the model lacks, or one that does not apply
+            continue
+        if out.shape == total.shape and np.allclose(total, out, rtol=1e-5, atol=1e-5):
+            return None
+    return "its attributions did not add up to the model's output on probe rows"
+
+
 class Attributions:
     """Per-row SHAP attributions of the audited model, by one of two explainers.
 
@@ -429,11 +459,15 @@ class Attributions:
 
             try:
                 explainer = shap.TreeExplainer(est)
-                self._tree_values(explainer, probe)
-                self.tree = explainer
+                problem = _tree_problem(explainer, est, probe if self.view is None else self.view.encode(probe))
+                if problem:
+                    self.declined = f" (not shap's TreeExplainer: {problem})"
+                else:
+                    self.tree = explainer
             except Exception as exc:  # an unsupported variant: the model-agnostic path explains it
                 self.declined = f" (shap's TreeExplainer declined the model: {type(exc).__name__})"
         self.method = "tree" if self.tree is not None else "permutation"
+        self.estimator = est if self.tree is not None else None
         self.codec = None if self.tree is not None else _Codec(ctx, [self.background])
 
     @property
@@ -449,8 +483,12 @@ class Attributions:
 
     @property
     def units(self) -> str:
-        if self.method == "tree":
-            return "model output units"
+        if self.method == "tree":  # TreeExplainer explains the trees' own (raw) output
+            if self.ctx.task == "regression":
+                return "prediction units"
+            if "GradientBoosting" in type(self.estimator).__name__:
+                return "log-odds" if self.ctx.task == "binary" else "logits"
+            return "probability"
         if self.ctx.task == "regression":
             return "prediction units"
         if self.ctx.model.has_proba:
@@ -658,14 +696,18 @@ class GlobalImportance(Check):
 
     What it checks:
         Which inputs the model relies on, measured two ways on a seeded sample of the test
-        rows (``rows``): permutation importance (as scikit-learn's permutation_importance
-        measures it, with a column's shuffled copies sent to the model in one call; on
-        the raw input columns: the drop of ROC AUC for binary models with probabilities,
-        of balanced accuracy for other classifiers, of R² for regression, when the column
-        is shuffled, ``repeats`` times) and the mean absolute SHAP value (shap's
-        TreeExplainer for tree models that see the raw columns, otherwise the
-        model-agnostic Permutation explainer over the raw columns on ``shap_rows`` rows
-        against ``background`` training rows). The model's own importances
+        rows (``rows``): permutation importance of each input column (as scikit-learn's
+        permutation_importance measures it: the drop of ROC AUC for binary models with
+        probabilities, of balanced accuracy for other classifiers, of R² for regression,
+        when the column is shuffled, ``repeats`` times; a column's shuffled copies go to
+        the model together, and for a pipeline that encodes each column on its own the
+        sample is encoded once and the column's encoded columns are shuffled, which feeds
+        the final estimator the same inputs) and the mean absolute SHAP value on
+        ``shap_rows`` rows: shap's TreeExplainer for a tree model, on the raw columns or
+        through such a column-wise encoding (each input's attributions summed over its
+        encoded columns), provided its attributions add up to the model's output on probe
+        rows; otherwise the model-agnostic Permutation explainer over the raw input
+        columns against ``background`` training rows. The model's own importances
         (``feature_importances_`` or ``coef_``) are listed where it has them, in its own
         feature space. Each importance carries a 95% interval: permutation importance over
         ``runs`` bootstrap resamples of the test sample, SHAP over bootstrap resamples of

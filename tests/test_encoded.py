@@ -168,3 +168,39 @@ def test_frames_with_pandas_output_give_no_view():
     assert encoded.encoded_view(ctx) is None
     assert ex.permutation(ctx, "test", rows=200, repeats=1)["mean"].shape == (4,)
 
+
+
+def test_native_categorical_splits_are_not_explained_by_tree_shap():
+    """shap's TreeExplainer misreads histogram gradient boosting's categorical bitsets (and its
+    own additivity check shares the mistake), so such a model takes the model-agnostic path."""
+    prep = ColumnTransformer([("cat", OrdinalEncoder(), CATS)], remainder="passthrough")
+    model = Pipeline([("prep", prep), ("clf", HistGradientBoostingClassifier(max_iter=30, categorical_features=[0],
+                                                                          random_state=0))])
+    ctx = _context(model)
+    assert encoded.encoded_view(ctx) is not None  # the encoding itself is column-wise
+    explainer = ex.attributions(ctx, background=20)
+    assert explainer.method == "permutation"
+    assert "splits natively on categorical features" in explainer.description
+
+
+def test_tree_attributions_that_do_not_add_up_are_declined():
+    from sklearn.ensemble import RandomForestClassifier
+
+    shap = ex._shap()
+    train, _ = _frames()
+    X = train[NUMS].fillna(0)
+    forest = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, train["y"])
+    explainer = shap.TreeExplainer(forest)
+    probe = X.head(8)
+    assert ex._tree_problem(explainer, forest, probe) is None
+    honest = explainer.shap_values
+
+    def skewed(data, **kwargs):
+        return np.asarray(honest(data, **kwargs)) + 0.01
+
+    explainer.shap_values = skewed
+    assert "did not add up" in ex._tree_problem(explainer, forest, probe)
+
+
+def test_tree_units_name_the_output_tree_shap_explains():
+    assert ex.attributions(_context(_ordinal_hgb()), background=20).units == "log-odds"

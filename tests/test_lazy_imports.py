@@ -76,3 +76,12 @@ def test_the_command_exits_quickly_with_its_code_output_and_exit_handlers(tmp_pa
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Missing option" in bad.stderr
     assert marker.read_text() == "exit handlers ran"
+
+
+def test_the_command_runs_with_its_output_streams_closed():
+    import os
+
+    for closed in (1, 2):
+        proc = subprocess.run([sys.executable, "-m", "auditor", "--version"], preexec_fn=lambda fd=closed: os.close(fd),
+                              capture_output=False, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, f"fd {closed} closed: exit {proc.returncode}"

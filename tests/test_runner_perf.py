@@ -184,3 +184,20 @@ def test_long_lived_blocks_freeze_and_the_outermost_end_unfreezes():
     with collector_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_timings_record_the_processes_that_really_ran(ctx):
+    import multiprocessing
+
+    from auditor.runner import work_groups
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("parallel runs need fork")
+
+    registry = load_registry()
+    planned = plan_checks(registry, validate_policy({"select": ["DQ001", "DQ002", "ST001"]}, registry))
+    timings: dict = {}
+    run_checks(ctx, planned, jobs=64, timings=timings)
+    assert timings["jobs"] == len(work_groups(planned)) == 3
+    run_checks(ctx, planned, jobs=1, timings=timings)
+    assert timings["jobs"] == 1
