@@ -22,6 +22,16 @@ class ModelCallError(RuntimeError):
     """The model raised when asked for predictions; checks that need them become ``error``."""
 
 
+#: Longest model error message a result's summary quotes (a model's own message can list
+#: thousands of values); the result's ``error.message`` keeps it whole.
+MAX_MODEL_MESSAGE = 500
+
+
+def model_raised(on: str, exc: BaseException) -> ModelCallError:
+    """The error a check reports when the model raised ``exc`` on ``on``."""
+    return ModelCallError(f"the model raised on {on}: {type(exc).__name__}: {exc}")
+
+
 class ModelAdapter:
     """What every model looks like to the engine."""
 

@@ -11,7 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.adapters import ModelAdapter, ModelCallError
+from auditor.adapters import ModelAdapter, ModelCallError, model_raised
 from auditor.lazy import lazy_module
 
 np = lazy_module("numpy")
@@ -99,9 +99,7 @@ class AuditContext:
             except ModelCallError as exc:
                 self._cache[key] = exc
             except Exception as exc:  # the user's model failed: keep the reason for every check
-                self._cache[key] = ModelCallError(
-                    f"the model raised on {what} for the {role} data: {type(exc).__name__}: {exc}"
-                )
+                self._cache[key] = model_raised(f"{what} for the {role} data", exc)
         value = self._cache[key]
         if isinstance(value, ModelCallError):
             raise value
@@ -177,7 +175,7 @@ class AuditContext:
         try:
             return self.model.predict_proba(X) if proba else self.model.predict(X)
         except Exception as exc:
-            raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
+            raise model_raised("new inputs", exc) from exc
 
     def call_model_with_proba(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """The model's predictions and probabilities on new inputs, in one pass where the model can share it; not cached."""
@@ -186,7 +184,7 @@ class AuditContext:
         try:
             return self.model.predict_with_proba(X)
         except Exception as exc:
-            raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
+            raise model_raised("new inputs", exc) from exc
 
     # -- seeded sampling -------------------------------------------------------
     def seed_for(self, check_id: str) -> int:

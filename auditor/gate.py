@@ -13,6 +13,10 @@ from typing import Any
 
 from auditor.policy import Policy
 from auditor.results import SEVERITIES, CheckResult
+from auditor.wording import shorten
+
+#: Longest error message a gate reason quotes (a model's own message can list thousands of values).
+MAX_REASON = 500
 
 
 def attach_waivers(results: list[CheckResult], policy: Policy, *, today: dt.date) -> None:
@@ -61,7 +65,8 @@ def evaluate_gate(
                 baselined.append(f"{r.id} {r.name} could not run, as in the baseline audit: not blocking")
             else:
                 blocking.append(r.id)
-                reasons.append(f"{r.id} {r.name} could not run: {r.error['message'] if r.error else 'error'} (allow_errors: false)")
+                why = shorten(r.error["message"], MAX_REASON) if r.error else "error"  # report.json keeps it whole
+                reasons.append(f"{r.id} {r.name} could not run: {why} (allow_errors: false)")
     passed = not reasons
     gate = {
         "passed": passed,

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from auditor.adapters import ModelCallError
+from auditor.adapters import MAX_MODEL_MESSAGE, ModelCallError
 from auditor.check import NEEDS, Check
 from auditor.context import AuditContext
 from auditor.multiple_testing import correct
@@ -44,6 +44,7 @@ from auditor.policy import Policy
 from auditor.registry import Registered, Registry
 from auditor.results import CheckResult, Findings, Metric
 from auditor.thresholds import judge
+from auditor.wording import shorten
 
 
 @dataclass
@@ -184,10 +185,11 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
         ), True
     except Exception as exc:
         is_model = isinstance(exc, ModelCallError)
+        said = shorten(exc, MAX_MODEL_MESSAGE)  # the whole message stays in error.message
         return _base_result(
             item,
             status="error",
-            summary=f"Error: {exc}" if is_model else f"Error: the check raised {type(exc).__name__}: {exc}",
+            summary=f"Error: {said}" if is_model else f"Error: the check raised {type(exc).__name__}: {said}",
             error={
                 "type": type(exc).__name__,
                 "message": str(exc),

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor import wording
-from auditor.adapters import ModelCallError
+from auditor.adapters import model_raised
 from auditor.check import Check, Param, Threshold
 from auditor.results import Evidence, Findings, Metric
 
@@ -121,7 +121,7 @@ def _outputs(ctx: "AuditContext", X: "pd.DataFrame | np.ndarray", view: "Encoded
         try:
             return view.predict_proba(X) if proba else view.predict(X)
         except Exception as exc:
-            raise ModelCallError(f"the model raised on new inputs: {type(exc).__name__}: {exc}") from exc
+            raise model_raised("new inputs", exc) from exc
 
     name = _score_name(ctx)
     if name == "r2":

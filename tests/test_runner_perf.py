@@ -201,3 +201,25 @@ def test_timings_record_the_processes_that_really_ran(ctx):
     assert timings["jobs"] == len(work_groups(planned)) == 3
     run_checks(ctx, planned, jobs=1, timings=timings)
     assert timings["jobs"] == 1
+
+
+def test_a_models_long_error_is_shortened_in_summaries_and_gate_reasons_but_kept_whole(ctx):
+    from auditor.gate import evaluate_gate
+
+    class Loud:
+        classes_ = [0, 1]
+
+        def predict(self, X):
+            raise ValueError("unknown categories " + ", ".join(str(i) for i in range(3000)))
+
+        predict_proba = predict
+
+    ctx.model = SklearnAdapter(Loud())
+    registry = load_registry()
+    policy = validate_policy({"select": ["ST001"]}, registry)
+    (result,) = run_checks(ctx, plan_checks(registry, policy), jobs=1)
+    assert result.status == "error"
+    assert len(result.summary) < 700 and result.summary.endswith("…")
+    assert "2999" in result.error["message"]  # report.json keeps the model's whole message
+    gate = evaluate_gate([result], policy)
+    assert gate["exit_code"] == 1 and all(len(reason) < 700 for reason in gate["reasons"])

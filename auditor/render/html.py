@@ -29,8 +29,11 @@ from auditor.render import (
     waiver_text,
 )
 from auditor.render.governance import governance_view
+from auditor.wording import shorten
 
 TEMPLATE = "report.html.j2"
+#: Longest error message a check's card shows (report.json keeps it whole).
+MAX_ERROR_MESSAGE = 2000
 STYLESHEET = "report.css"
 SHA_SHORT = 12
 
@@ -351,7 +354,8 @@ def _card(check: dict[str, Any]) -> dict[str, Any]:
     if error:
         error_view = {
             "type": str(error.get("type") or "Error"),
-            "message": str(error.get("message") or ""),
+            # a model's own message can list thousands of values; report.json keeps it whole
+            "message": shorten(error.get("message") or "", MAX_ERROR_MESSAGE),
             "traceback": str(error.get("traceback") or ""),
         }
     meta = []
