@@ -391,7 +391,7 @@ def main() -> None:
                         help=f"a peer's interpreter ({', '.join(PEERS)}); also AUDITOR_BENCH_<NAME>")
     parser.add_argument("--peer-max-rows", type=int, default=100_000, help="largest size the peers are run on")
     parser.add_argument("--peer-timeout", type=float, default=1800)
-    parser.add_argument("--no-readme", action="store_true", help="print the table, leave README.md alone")
+    parser.add_argument("--no-readme", action="store_true", help="print the table, leave README.md and results.json alone")
     parser.add_argument("--redraw", action="store_true",
                         help="only rewrite README.md's results from benchmarks/results.json (no measuring)")
     args = parser.parse_args()
@@ -418,11 +418,12 @@ def main() -> None:
             results.append(run_size(rows, Path(tmp), args, peers))
     text = table(results, startup, machine, peers)
     print("\n" + text)
+    if args.no_readme:  # a quick look: the recorded results stay as they were
+        return
     (HERE / "results.json").write_text(json.dumps({"machine": machine, "startup": startup, "results": results,
                                                    "peers": sorted(peers), "date": dt.date.today().isoformat()},
                                                   indent=1, default=str) + "\n")
-    if not args.no_readme:
-        write_readme(text)
+    write_readme(text)
 
 
 if __name__ == "__main__":
