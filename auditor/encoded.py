@@ -75,6 +75,11 @@ def _identity(n: int) -> list[list[int]]:
     return [[k] for k in range(n)]
 
 
+def _width(mapping: list[list[int]]) -> int:
+    """How many encoded columns a column map reaches (one past the highest)."""
+    return 1 + max((o for cols in mapping for o in cols), default=-1)
+
+
 def _is_sklearn(obj: Any) -> bool:
     return type(obj).__module__.split(".")[0] == "sklearn"
 
@@ -113,8 +118,7 @@ def column_map(transformer: Any, n_in: int) -> list[list[int]] | None:
     if name == "Pipeline":
         current = _identity(n_in)
         for _, step in transformer.steps:
-            width = 1 + max((o for cols in current for o in cols), default=-1)
-            step_map = column_map(step, width)
+            step_map = column_map(step, _width(current))
             if step_map is None:
                 return None
             current = [sorted({o for c in cols for o in step_map[c]}) for cols in current]
@@ -161,9 +165,8 @@ def split_pipeline(estimator: Any, columns: list[str]) -> EncodedView | None:
     mapping = column_map(prefix, len(names_in))
     if mapping is None:
         return None
-    width = 1 + max((o for cols in mapping for o in cols), default=-1)
     groups = {str(name): cols for name, cols in zip(names_in, mapping)}
-    return EncodedView(encode_frame=prefix.transform, final=steps[-1][1], groups=groups, width=width)
+    return EncodedView(encode_frame=prefix.transform, final=steps[-1][1], groups=groups, width=_width(mapping))
 
 
 def _verified(ctx: "AuditContext", view: EncodedView) -> bool:
@@ -181,10 +184,13 @@ def _verified(ctx: "AuditContext", view: EncodedView) -> bool:
     if sparse.issparse(encoded) or not isinstance(encoded, np.ndarray) or encoded.shape != (n, view.width):
         return False
     encoded = encoded.astype(float)
-    if not np.array_equal(view.predict(encoded), np.asarray(ctx.call_model(probe))):
-        return False
-    if ctx.is_classification and ctx.model.has_proba and not np.allclose(
-            view.predict_proba(encoded), np.asarray(ctx.call_model(probe, proba=True), dtype=float), rtol=1e-9, atol=1e-12):
+    if ctx.is_classification and ctx.model.has_proba:
+        predicted, proba = ctx.call_model_with_proba(probe)
+        if not np.allclose(view.predict_proba(encoded), np.asarray(proba, dtype=float), rtol=1e-9, atol=1e-12):
+            return False
+    else:
+        predicted = ctx.call_model(probe)
+    if not np.array_equal(view.predict(encoded), np.asarray(predicted)):
         return False
     shift = np.roll(np.arange(n), 1)
     rolled = pd.concat([probe] * probe.shape[1], ignore_index=True)

@@ -407,6 +407,14 @@ def _tree_estimator(ctx: "AuditContext", X: "pd.DataFrame") -> tuple[Any, "Encod
     return None, None
 
 
+def _tree_shap(explainer, X) -> np.ndarray:
+    """TreeExplainer's attributions of the rows of ``X`` as (rows, features, outputs), whatever
+    shape shap returns them in (a list per class, or one array with or without a class axis)."""
+    values = explainer.shap_values(X, check_additivity=False)
+    values = np.stack(values, axis=-1) if isinstance(values, list) else np.asarray(values, dtype=float)
+    return values[:, :, None] if values.ndim == 2 else values
+
+
 def _tree_problem(explainer, est, X) -> str | None:
     """Why shap's TreeExplainer must not explain ``est`` (None when it may), judged on probe rows ``X``.
 
@@ -422,10 +430,7 @@ def _tree_problem(explainer, est, X) -> str | None:
     categorical = getattr(est, "is_categorical_", None)
     if categorical is not None and np.any(categorical):
         return "the model splits natively on categorical features, which TreeExplainer does not follow"
-    values = explainer.shap_values(X, check_additivity=False)
-    values = np.stack(values, axis=-1) if isinstance(values, list) else np.asarray(values, dtype=float)
-    if values.ndim == 2:
-        values = values[:, :, None]
+    values = _tree_shap(explainer, X)
     total = values.sum(axis=1) + np.ravel(explainer.expected_value)[None, :]
     for method in ("decision_function", "predict_proba", "predict"):
         try:
@@ -496,12 +501,7 @@ class Attributions:
         return "predicted-class indicator"
 
     def _tree_values(self, explainer, X: "pd.DataFrame") -> np.ndarray:
-        values = explainer.shap_values(X if self.view is None else self.view.encode(X), check_additivity=False)
-        if isinstance(values, list):
-            values = np.stack(values, axis=-1)
-        values = np.asarray(values, dtype=float)
-        if values.ndim == 2:
-            values = values[:, :, None]
+        values = _tree_shap(explainer, X if self.view is None else self.view.encode(X))
         if self.ctx.task == "binary" and values.shape[2] == 2:
             pos = self.ctx.classes.index(self.ctx.positive_label)
             values = values[:, :, pos:pos + 1]
