@@ -141,7 +141,7 @@ def run_compare(
     opts: RunOptions,
     *,
     metric: str = "auto",
-    margin: float = 0.01,
+    margin: float | str | None = None,
     confidence: float = 0.95,
     refit: bool = False,
     policy_path: str | Path | None = None,
@@ -154,13 +154,15 @@ def run_compare(
     renderers, the same gate. The command-line settings sit between the policy file and
     the user's own ``--set`` overrides.
     """
+    margin_kind, margin_value = parse_margin(margin)
     selected = [COMPARE_CHECKS["non_inferiority"], COMPARE_CHECKS["paired"]]
     if refit:
         selected.append(COMPARE_CHECKS["refit"])
     if len(opts.comparators) >= 2:
         selected.append(COMPARE_CHECKS["ranking"])
     ours = [f"select=[{', '.join(selected)}]",
-            f"CP001.thresholds.improvement_lower_bound.fail={-abs(margin)}"]
+            f"CP001.thresholds.improvement_lower_bound.fail={-abs(margin_value)}",
+            f"CP001.params.margin_kind={margin_kind}"]
     for cid in selected:
         ours.append(f"{cid}.params.metric={metric}")
         if cid != "CP004":
@@ -171,15 +173,40 @@ def run_compare(
         f" (and {', '.join(map(repr, others))})" if others else ""
     )
     def metric_applies(ctx) -> None:
-        from auditor.checks.comparison import chosen_metric
+        from auditor.checks.comparison import UNBOUNDED, chosen_metric
 
         try:
-            chosen_metric(ctx, metric)
+            chosen = chosen_metric(ctx, metric)
         except ValueError as exc:
             raise AuditInputError(str(exc)) from None
+        if margin is None and chosen in UNBOUNDED:
+            raise AuditInputError(
+                f"--margin is required when comparing on {chosen}: it is in the target's units, so no default margin "
+                f"means anything; give the loss you accept in those units (e.g. --margin 2.5) or relative to the "
+                f"baseline's score (e.g. --margin 5%)")
 
     return run_audit(opts, policy_path=policy_path, overrides=ours + list(overrides or []), progress=progress,
                      title=title, describe_scope=False, validate=metric_applies)
+
+
+#: The non-inferiority margin when none is given, for metrics on a 0-1 scale.
+DEFAULT_MARGIN = 0.01
+
+
+def parse_margin(margin: float | str | None) -> tuple[str, float]:
+    """``0.01`` -> ("absolute", 0.01); ``"5%"`` -> ("relative", 0.05); None -> the default, absolute."""
+    if margin is None:
+        return "absolute", DEFAULT_MARGIN
+    text = str(margin).strip()
+    relative = text.endswith("%")
+    try:
+        value = float(text[:-1] if relative else text)
+    except ValueError:
+        raise AuditInputError(f"--margin must be a number (in the metric's units) or a percentage of the baseline's "
+                              f"score such as 5%; got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise AuditInputError(f"--margin must be a finite number of at least 0; got {text!r}")
+    return ("relative", value / 100) if relative else ("absolute", value)
 
 
 OPTIONAL_INPUTS = {

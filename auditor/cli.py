@@ -248,7 +248,7 @@ def _model_names(paths: list[str]) -> list[str]:
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred when omitted.")
 @click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks.")
 @click.option("--metric", default="auto", show_default=True, type=click.Choice(["auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2"]), help="Metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression).")
-@click.option("--margin", default=0.01, show_default=True, type=click.FloatRange(min=0), help="Non-inferiority margin: the loss in --metric the candidate may have at most.")
+@click.option("--margin", metavar="NUMBER|PERCENT", help="Non-inferiority margin: the loss in --metric the candidate may have at most, in the metric's units (default 0.01 for metrics on a 0-1 scale; required for rmse and mae) or as a share of the baseline's score (5%).")
 @click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999), help="Two-sided confidence of the intervals (0.95: a one-sided test at 2.5%).")
 @click.option("--refit", is_flag=True, help="Also refit both models: 5x2cv paired t and corrected resampled t tests (needs --train).")
 @click.option("--trust-model", is_flag=True, help="Allow pickle/joblib model files. Unpickling runs code: only for files you trust.")

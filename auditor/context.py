@@ -128,12 +128,22 @@ class AuditContext:
             return None
         return self._cached(role, "predict_proba", lambda: self._proba(role))
 
+    @property
+    def positive_index(self) -> int | None:
+        """For binary tasks, the one place that decides the positive class's column: its index
+        in ``self.classes``, which is also its code in ``stats.encode_labels`` and its column of
+        ``probabilities``. Every check that scores the positive class reads it from here; None
+        for other tasks."""
+        if self.task != "binary" or self.positive_label is None:
+            return None
+        return self.classes.index(self.positive_label)
+
     def scores(self, role: str) -> np.ndarray | None:
         """For binary tasks: the probability of the positive label."""
         proba = self.probabilities(role)
         if proba is None or self.task != "binary":
             return None
-        return proba[:, self.classes.index(self.positive_label)]
+        return proba[:, self.positive_index]
 
     def _predict(self, role: str) -> np.ndarray:
         frame = self.datasets[role]
@@ -158,7 +168,7 @@ class AuditContext:
             score = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
             if self.task != "binary":
                 raise ModelCallError("--scores is supported for binary tasks only")
-            pos = self.classes.index(self.positive_label)
+            pos = self.positive_index
             proba = np.empty((len(score), 2))
             proba[:, pos] = score
             proba[:, 1 - pos] = 1.0 - score

@@ -4,14 +4,19 @@
 
 - ``new_failures``: checks failing (status ``fail`` or ``error``) in the new audit that
   did not fail in the old one (including checks the old audit did not run);
-- ``resolved``: checks that failed in the old audit and no longer do;
+- ``resolved``: checks that failed in the old audit and now pass or warn;
+- ``not_verified``: checks that failed in the old audit and are now ``skipped`` or
+  ``inconclusive``: the failure is no longer measured, not shown to be fixed;
 - ``status_changes``: every other change of status of a check both audits ran;
 - ``added`` / ``removed``: checks only one of the audits ran;
 - ``metric_changes``: metrics whose values moved beyond their confidence intervals:
   the new value lies outside the old interval and the old value outside the new one.
   A shift within the noise the intervals describe is not a change;
 - ``metric_changes_without_interval``: metrics that changed but carry no interval in
-  one audit or both, so their change cannot be told from noise; they are listed apart.
+  one audit or both, so their change cannot be told from noise; they are listed apart;
+- ``warnings``: what makes the two reports hard to compare: a different task, target,
+  class labels, positive label or favourable outcome (then metrics mean different
+  things), different data (SHA-256 of train, test or current) or a different model.
 
 Each entry carries its display text (``old_text``, ``new_text``), so the Markdown, text
 and HTML views only arrange it. Nothing here imports a heavy library.
@@ -27,6 +32,8 @@ from typing import Any
 from auditor.errors import AuditInputError
 
 FAILING = ("fail", "error")
+#: Statuses that show a failure fixed; ``skipped`` and ``inconclusive`` show only that it is no longer measured.
+FIXED = ("pass", "warn")
 DIFF_FORMATS = ("text", "markdown", "html")
 SECTION_TEMPLATE = "_diff_section.html.j2"
 PAGE_TEMPLATE = "diff.html.j2"
@@ -131,13 +138,15 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any], *, old_label: str | N
             "summary": latest.get("summary", ""),
         }
 
-    new_failures, resolved, changes, metric_changes, plain_changes = [], [], [], [], []
+    new_failures, resolved, not_verified, changes, metric_changes, plain_changes = [], [], [], [], [], []
     for cid, current in new_checks.items():
         was, now = (old_checks.get(cid) or {}).get("status"), current.get("status")
         if now in FAILING and was not in FAILING:
             new_failures.append(row(cid))
-        elif cid in old_checks and was in FAILING and now not in FAILING:
+        elif cid in old_checks and was in FAILING and now in FIXED:
             resolved.append(row(cid))
+        elif cid in old_checks and was in FAILING and now not in FAILING:
+            not_verified.append(row(cid))
         elif cid in old_checks and was != now:
             changes.append(row(cid))
         if cid in old_checks:
@@ -155,9 +164,11 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any], *, old_label: str | N
     return {
         "old": old_side,
         "new": new_side,
+        "warnings": comparability_warnings(old, new),
         "gate_changed": old_side["gate_passed"] != new_side["gate_passed"],
         "new_failures": new_failures,
         "resolved": resolved,
+        "not_verified": not_verified,
         "status_changes": changes,
         "added": added,
         "removed": removed,
@@ -167,11 +178,42 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any], *, old_label: str | N
         # The views' order and headings, so the HTML partial needs nothing but this dict.
         "sections": [{"key": key, "heading": heading} for key, heading in SECTIONS],
         "counts": {
-            "new_failures": len(new_failures), "resolved": len(resolved), "status_changes": len(changes),
+            "new_failures": len(new_failures), "resolved": len(resolved), "not_verified": len(not_verified),
+            "status_changes": len(changes),
             "added": len(added), "removed": len(removed), "metric_changes": len(metric_changes),
             "metric_changes_without_interval": len(plain_changes),
         },
     }
+
+
+#: Task fields that change what the metrics mean: a diff across them compares different quantities.
+TASK_FIELDS = (("type", "task"), ("target", "target"), ("classes", "class labels"), ("positive_label", "positive label"),
+               ("favourable_label", "favourable outcome"))
+
+
+def comparability_warnings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between the two audits' set-ups, so that a reader weighs the changes."""
+    out: list[str] = []
+    old_task, new_task = old.get("task") or {}, new.get("task") or {}
+    for key, words in TASK_FIELDS:
+        if old_task.get(key) != new_task.get(key):
+            out.append(f"The {words} differs ({_shown(old_task.get(key))} -> {_shown(new_task.get(key))}): "
+                       "metrics and statuses may measure different things and are not directly comparable.")
+    old_inputs, new_inputs = old.get("inputs") or {}, new.get("inputs") or {}
+    old_data, new_data = old_inputs.get("datasets") or {}, new_inputs.get("datasets") or {}
+    changed = sorted(role for role in set(old_data) | set(new_data)
+                     if (old_data.get(role) or {}).get("sha256") != (new_data.get(role) or {}).get("sha256"))
+    if changed:
+        out.append(f"The data differs ({', '.join(changed)}: other SHA-256 or present in one audit only): "
+                   "a change may come from the data rather than the model.")
+    old_model, new_model = old_inputs.get("model") or {}, new_inputs.get("model") or {}
+    if old_model.get("sha256") != new_model.get("sha256"):
+        out.append("The model differs (another SHA-256): the changes below mix the model's change with any other.")
+    return out
+
+
+def _shown(value: Any) -> str:
+    return "not set" if value is None else json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
 
 
 # --------------------------------------------------------------------------------------
@@ -181,6 +223,7 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any], *, old_label: str | N
 SECTIONS = (
     ("new_failures", "New failures"),
     ("resolved", "Resolved"),
+    ("not_verified", "Failed before, not measured now (skipped or inconclusive)"),
     ("status_changes", "Other status changes"),
     ("added", "Checks added"),
     ("removed", "Checks removed"),
@@ -196,6 +239,7 @@ def diff_text(diff: dict[str, Any]) -> str:
     old, new = diff["old"], diff["new"]
     lines = [f"auditor diff: {old['label']} -> {new['label']}",
              f"gate: {_gate_word(old['gate_passed'])} -> {_gate_word(new['gate_passed'])}"]
+    lines += [f"warning: {w}" for w in diff.get("warnings") or []]
     for key, heading in SECTIONS:
         items = diff[key]
         lines.append(f"{heading} ({len(items)}){':' if items else ''}")
@@ -222,6 +266,9 @@ def diff_markdown(diff: dict[str, Any], *, level: int = 2) -> str:
     lines = [f"{h} Audit diff: {escape_md(old['label'])} → {escape_md(new['label'])}", "",
              f"Gate: **{_gate_word(old['gate_passed'])}** → **{_gate_word(new['gate_passed'])}**. "
              + ", ".join(f"{diff['counts'][k]} {heading.lower()}" for k, heading in SECTIONS) + ".", ""]
+    lines += [f"> **Warning:** {escape_md(w)}" for w in diff.get("warnings") or []]
+    if diff.get("warnings"):
+        lines.append("")
     for key, heading in SECTIONS:
         items = diff[key]
         if not items:

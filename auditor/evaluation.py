@@ -77,7 +77,7 @@ def model_outputs(ctx: "AuditContext", role: str, positions: np.ndarray | None =
     if ctx.is_classification:
         y, pred = encode_labels(y, ctx.classes), encode_labels(pred, ctx.classes)
         classes = list(range(len(ctx.classes)))
-        positive = ctx.classes.index(ctx.positive_label) if ctx.task == "binary" else None
+        positive = ctx.positive_index if ctx.task == "binary" else None
         if proba is not None:
             scores = proba[rows, positive] if ctx.task == "binary" else proba[rows]
     else:

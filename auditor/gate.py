@@ -1,7 +1,11 @@
 """The gate: from results and policy to pass/fail and the exit code.
 
 Exit 0 when every gate passes; 1 when an unwaived result at or above ``fail_on`` fails,
-or a check errored and the policy does not allow errors. Exit 2 (the audit could not
+or a check errored and the policy does not allow errors, or an unwaived ``inconclusive``
+result at or above both ``fail_on`` and ``undecided_fail_on`` is at least ``warn`` (a
+judged metric's whole interval lies beyond its warn level while reaching past its fail
+level: the data shows a problem, only not yet how large). Other inconclusive results at
+the gate's severity are listed under ``undecided``, counted neither way. Exit 2 (the audit could not
 run) is raised before this point, by bad input.
 """
 
@@ -38,6 +42,8 @@ def evaluate_gate(
     ``baselined`` instead of blocking; anything new still blocks.
     """
     threshold = SEVERITIES.index(policy.fail_on)
+    undecided_level = (max(threshold, SEVERITIES.index(policy.undecided_fail_on))
+                       if policy.undecided_fail_on in SEVERITIES else None)
     reasons: list[str] = []
     waived: list[str] = []
     baselined: list[str] = []
@@ -45,8 +51,19 @@ def evaluate_gate(
     blocking: list[str] = []
     undecided: list[str] = []
     for r in results:
+        decided = at_least_warn(r)
         if r.status == "inconclusive" and SEVERITIES.index(r.severity) >= threshold and not r.waived:
-            undecided.append(f"{r.id} {r.name} is inconclusive at severity {r.severity}: {r.summary}")
+            said = f"; {decided}" if decided else ""
+            undecided.append(f"{r.id} {r.name} is inconclusive at severity {r.severity}{said}: {r.summary}")
+        if (r.status == "inconclusive" and decided and undecided_level is not None
+                and SEVERITIES.index(r.severity) >= undecided_level and not r.waived):
+            if baseline is not None and baseline.get(r.id) == "inconclusive":
+                baselined_ids.append(r.id)
+                baselined.append(f"{r.id} {r.name} is undecided at severity {r.severity}, as in the baseline audit: not blocking")
+            else:
+                blocking.append(r.id)
+                reasons.append(f"{r.id} {r.name} is undecided at severity {r.severity} but at least warn with the "
+                               f"interval's confidence ({decided}; undecided_fail_on: {policy.undecided_fail_on})")
         if r.status == "fail" and SEVERITIES.index(r.severity) >= threshold:
             if r.waived:
                 waived.append(f"{r.id} {r.name} failed at severity {r.severity} but is waived by {r.waiver['owner']} until {r.waiver['expires']}")
@@ -72,6 +89,7 @@ def evaluate_gate(
         "passed": passed,
         "exit_code": 0 if passed else 1,
         "fail_on": policy.fail_on,
+        "undecided_fail_on": policy.undecided_fail_on,
         "allow_errors": policy.allow_errors,
         "reasons": reasons,
         "blocking": blocking,
@@ -83,3 +101,15 @@ def evaluate_gate(
         gate["baselined"] = baselined
         gate["baselined_ids"] = baselined_ids
     return gate
+
+
+def at_least_warn(result: CheckResult) -> str:
+    """What an undecided result's intervals do decide, when that is at least ``warn``; else ``""``.
+
+    Reads the judged metrics' ``at_least`` (``auditor.thresholds``): the words of the
+    first metric whose whole interval lies beyond its warn level, prefixed by its name.
+    """
+    for name, metric in (result.metrics or {}).items():
+        if isinstance(metric, dict) and metric.get("status") == "inconclusive" and metric.get("at_least") == "warn":
+            return f"{name}: {metric.get('decided') or 'at least warn'}"
+    return ""

@@ -22,7 +22,7 @@ from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
 from auditor.results import SEVERITIES
 
-TOP_KEYS = ("version", "fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers",
+TOP_KEYS = ("version", "fail_on", "undecided_fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers",
             "model_card", "time_limit_s")
 FEATURE_KEYS = ("immutable", "min", "max", "monotonic")
 MONOTONIC = ("increasing", "decreasing")
@@ -65,6 +65,11 @@ class Waiver:
 @dataclass
 class Policy:
     fail_on: str = "high"
+    #: The least severity at which an undecided result that is at least ``warn`` (its whole
+    #: interval beyond the warn level, the fail level inside it) blocks the gate; ``never``
+    #: lists such results as undecided without blocking. A result blocks only at or above
+    #: ``fail_on`` too: an undecided finding never blocks where a failed one would not.
+    undecided_fail_on: str = "high"
     allow_errors: bool = False
     correction: str = "holm"
     seed: int | None = None
@@ -208,6 +213,10 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
     if fail_on not in SEVERITIES:
         raise PolicyError(f"{where}: fail_on must be one of {list(SEVERITIES)}; got {fail_on!r}.")
     policy.fail_on = fail_on
+    undecided = raw.get("undecided_fail_on", "high")
+    if undecided not in (*SEVERITIES, "never"):
+        raise PolicyError(f"{where}: undecided_fail_on must be one of {[*SEVERITIES, 'never']}; got {undecided!r}.")
+    policy.undecided_fail_on = undecided
     allow_errors = raw.get("allow_errors", False)
     if not isinstance(allow_errors, bool):
         raise PolicyError(f"{where}: allow_errors must be true or false; got {allow_errors!r}.")

@@ -74,6 +74,12 @@ class Metric:
     #: and judges the corrected value, kept in ``adjusted``.
     p_value: bool = False
     adjusted: float | None = None
+    #: Set by the engine for an ``inconclusive`` metric (its interval contains the fail level):
+    #: the least status the interval allows (``warn`` or ``pass``), the point estimate's
+    #: status, and both in words. ``None`` for a decided metric.
+    at_least: str | None = None
+    point_status: str | None = None
+    decided: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return plain(asdict(self))

@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 METRIC_CHOICES = ("auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2")
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+#: Metrics in the target's own units, with no natural scale: a margin must be given for them
+#: (in those units, or relative to the baseline's score), never defaulted.
+UNBOUNDED = frozenset({"rmse", "mae"})
 SCORERS = {
     "accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1_macro", "roc_auc": "roc_auc",
     "log_loss": "neg_log_loss", "rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2",
@@ -115,7 +118,10 @@ class NonInferiority(Check):
         non-inferiority test at 2.5%). The interval comes from DeLong's test for ROC
         AUC, McNemar's paired proportions for accuracy and a paired bootstrap for any
         other metric. Judged: the interval's lower end, which fails below minus the
-        margin (default 0.01; ``auditor compare --margin``). A candidate whose interval
+        margin (``auditor compare --margin``: default 0.01 for metrics on a 0-1 scale;
+        RMSE and MAE are in the target's units, so their margin must be given). With
+        ``margin_kind: relative`` (``--margin 5%``) the lower end is divided by the
+        baseline's score, so the margin is a share of it. A candidate whose interval
         reaches below the margin has not been shown to be non-inferior.
 
     Why it matters:
@@ -140,10 +146,15 @@ class NonInferiority(Check):
     severity = "high"
     opt_in = True
     needs = frozenset({"test", "predictions", "baseline"})
-    params = dict(COMMON_PARAMS)
+    params = {
+        **COMMON_PARAMS,
+        "margin_kind": Param(default="absolute", kind="str", choices=("absolute", "relative"),
+                             help="absolute: the margin is in the metric's units; relative: a share of the baseline's score"),
+    }
     thresholds = {
-        "improvement_lower_bound": Threshold(direction="below", fail=-0.01, low=-1, high=1,
-                                             help="lower end of the interval of candidate minus baseline; fail below -margin"),
+        "improvement_lower_bound": Threshold(direction="below", fail=-0.01, high=0,
+                                             help="lower end of the interval of candidate minus baseline (relative: divided "
+                                                  "by the baseline's score); fail below -margin"),
     }
     practices = ("P4.6", "P2.2", "P7.1")
     references = (
@@ -153,6 +164,8 @@ class NonInferiority(Check):
 
     def run(self, ctx, params):
         metric = chosen_metric(ctx, params["metric"])
+        relative = params["margin_kind"] == "relative"
+        unit = f"{metric}, relative to the baseline's score" if relative else metric
         rows, chart, worst = [], [], None
         for name in candidate_names(ctx):
             base, cand, problem = _paired(ctx, name)
@@ -162,6 +175,12 @@ class NonInferiority(Check):
                                     n_resamples=params["n_resamples"], seed=ctx.seed_for(self.id))
             imp, low, high = _oriented(result, metric)
             rows.append([name, base.score(metric), cand.score(metric), imp, low, high, result.test])
+            if relative:
+                scale = abs(base.score(metric))
+                if not scale:
+                    return Findings(status="inconclusive",
+                                    summary="Inconclusive: the baseline's score is 0, so a relative margin has no scale.")
+                imp, low, high = imp / scale, (None if low is None else low / scale), (None if high is None else high / scale)
             chart.append((name, imp, low, high))
             if low is not None and (worst is None or low < worst[1]):
                 worst = (name, low, imp)
@@ -172,11 +191,13 @@ class NonInferiority(Check):
             summary=(
                 f"On {len(base):,} test rows, {wording.metric_label(metric)} of {wording.count(len(rows), 'candidate')} vs the "
                 f"baseline {base_name!r}: " + ("the weakest, " if len(rows) > 1 else "") + f"{worst[0]!r} changes it by "
-                f"{worst[2]:+.4f} (positive is better), with a {params['confidence']:.0%} interval reaching down to {worst[1]:+.4f}."
+                + (f"{worst[2]:+.1%} of the baseline's score (positive is better), with a {params['confidence']:.0%} interval "
+                   f"reaching down to {worst[1]:+.1%}." if relative else
+                   f"{worst[2]:+.4f} (positive is better), with a {params['confidence']:.0%} interval reaching down to {worst[1]:+.4f}.")
             ),
             metrics={
-                "improvement_lower_bound": Metric(worst[1], description=f"lowest interval end of candidate minus baseline ({metric})"),
-                "improvement": Metric(worst[2], description=f"estimated improvement of that candidate ({metric}; positive is better)"),
+                "improvement_lower_bound": Metric(worst[1], description=f"lowest interval end of candidate minus baseline ({unit})"),
+                "improvement": Metric(worst[2], description=f"estimated improvement of that candidate ({unit}; positive is better)"),
             },
             evidence=[Evidence(
                 title=f"Candidates against the baseline {base_name!r} ({metric})",
@@ -185,7 +206,8 @@ class NonInferiority(Check):
                 note="Improvement = candidate minus baseline, sign turned so that positive is better.",
             )],
             figures=[interval_chart(
-                "Improvement over the baseline", chart, xlabel=f"improvement in {wording.metric_label(metric)}",
+                "Improvement over the baseline", chart,
+                xlabel=f"improvement in {wording.metric_label(metric)}" + (" (share of the baseline's score)" if relative else ""),
                 caption=f"Dots: estimates; bars: {params['confidence']:.0%} intervals. Non-inferior when the bar stays right of the dashed line.",
                 reference=margin_line(ctx, self.id), reference_label="minus the margin",
             )],

@@ -128,7 +128,7 @@ def _outputs(ctx: "AuditContext", X: "pd.DataFrame | np.ndarray", view: "Encoded
         return np.asarray(call(), dtype=float)
     if name == "roc_auc":
         proba = np.asarray(call(proba=True), dtype=float)
-        return proba[:, ctx.classes.index(ctx.positive_label)]
+        return proba[:, ctx.positive_index]
     return encode_labels(np.asarray(call()), ctx.classes).astype(float)
 
 
@@ -145,7 +145,7 @@ def _reference_outputs(ctx: "AuditContext", role: str, rows: int) -> np.ndarray:
         if name == "r2":
             return np.asarray(ctx.predictions(role), dtype=float)[rows_kept]
         if name == "roc_auc":
-            return np.asarray(ctx.probabilities(role), dtype=float)[rows_kept, ctx.classes.index(ctx.positive_label)]
+            return np.asarray(ctx.probabilities(role), dtype=float)[rows_kept, ctx.positive_index]
         return encode_labels(np.asarray(ctx.predictions(role))[rows_kept], ctx.classes).astype(float)
 
     return ctx.memo(("explainability", "reference outputs", role, rows), compute)
@@ -163,7 +163,9 @@ def _scores(ctx: "AuditContext", y: np.ndarray, outs: np.ndarray) -> np.ndarray:
 
     name = _score_name(ctx)
     task = "regression" if name == "r2" else ("binary" if name == "roc_auc" else ctx.task)
-    score = batched_metric(name, task=task, positive_label=1)
+    # y is integer-coded by class index, so the positive class's code is its index: with the
+    # positive label at classes[0] (a minority class sorted first) "1" would score the other class.
+    score = batched_metric(name, task=task, positive_label=ctx.positive_index if name == "roc_auc" else 1)
     if name == "balanced_accuracy":
         outs = outs.astype(int)
     return np.asarray(score(np.broadcast_to(y, outs.shape), outs), dtype=float)
@@ -503,7 +505,7 @@ class Attributions:
     def _tree_values(self, explainer, X: "pd.DataFrame") -> np.ndarray:
         values = _tree_shap(explainer, X if self.view is None else self.view.encode(X))
         if self.ctx.task == "binary" and values.shape[2] == 2:
-            pos = self.ctx.classes.index(self.ctx.positive_label)
+            pos = self.ctx.positive_index
             values = values[:, :, pos:pos + 1]
         if self.view is not None:  # each input column: the sum over the encoded columns it feeds
             groups = [self.view.groups[str(c)] for c in X.columns]
@@ -517,7 +519,7 @@ class Attributions:
             return np.asarray(ctx.call_model(frame), dtype=float)
         if ctx.model.has_proba:
             proba = np.asarray(ctx.call_model(frame, proba=True), dtype=float)
-            return proba[:, ctx.classes.index(ctx.positive_label)] if ctx.task == "binary" else proba
+            return proba[:, ctx.positive_index] if ctx.task == "binary" else proba
         pred = np.asarray(ctx.call_model(frame))
         if ctx.task == "binary":
             return (pred == ctx.positive_label).astype(float)

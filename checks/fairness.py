@@ -1220,7 +1220,7 @@ class GroupSampleSize(Check):
             codes = encode_labels(y.to_numpy(dtype=object), list(ctx.classes))
             codes[~labelled] = -1
         binary = ctx.task == "binary" and codes is not None
-        positive = ctx.classes.index(ctx.positive_label) if binary else None
+        positive = ctx.positive_index if binary else None
         rows, few_labels = [], 0
         min_labels = params["min_group_labels"]
         for ai, attr in enumerate(attrs):

@@ -395,7 +395,11 @@ class Memorisation(Check):
         1 means the model does as well on new rows as on the ones it saw; near 0 means
         it reproduces its training labels, noise included, while erring on new rows.
         Warn below 0.5, fail below 0.2. When the test error is 0 there is nothing to
-        memorise and the ratio is reported as 1.
+        memorise and the ratio is reported as 1. For classification the ratio carries
+        an interval from the two error counts (Clopper-Pearson intervals of each error
+        rate at 97.5%, so that the pair holds with at least 95% confidence): a handful
+        of test errors (0 on the training rows against 1 in 45 on the test rows) cannot
+        tell memorisation from luck, and the result is then undecided rather than a fail.
 
     Why it matters:
         A fully grown tree or a network trained too long reproduces every training
@@ -441,13 +445,23 @@ class Memorisation(Check):
             kind = "mean squared error"
             err_tr, err_te = float(np.mean((train.y - train.pred) ** 2)), float(np.mean((test.y - test.pred) ** 2))
         ratio = 1.0 if err_te == 0 else min(err_tr / err_te, 1.0)
+        low = high = None
+        if ctx.is_classification and len(train) and len(test):
+            from statsmodels.stats.proportion import proportion_confint
+
+            k_tr, k_te = int(np.sum(train.y != train.pred)), int(np.sum(test.y != test.pred))
+            tr_lo, tr_hi = proportion_confint(k_tr, len(train), alpha=0.025, method="beta")
+            te_lo, te_hi = proportion_confint(k_te, len(test), alpha=0.025, method="beta")
+            low = min(tr_lo / te_hi, 1.0) if te_hi > 0 else 1.0
+            high = min(tr_hi / te_lo, 1.0) if te_lo > 0 else 1.0
         return Findings(
             summary=(
                 f"The model's {kind} is {err_tr:.4g} on {len(train)} training rows and {err_te:.4g} on {len(test)} "
                 f"test rows (ratio {ratio:.2g})."
             ),
             metrics={
-                "train_to_test_error_ratio": Metric(ratio, description=f"training {kind} / test {kind}, capped at 1"),
+                "train_to_test_error_ratio": Metric(ratio, low, high, description=f"training {kind} / test {kind}, capped at 1"
+                                                    + ("; interval from both error counts (Clopper-Pearson)" if low is not None else "")),
                 "train_error": Metric(err_tr, description=f"{kind} on the training rows"),
                 "test_error": Metric(err_te, description=f"{kind} on the test rows"),
             },

@@ -1277,7 +1277,10 @@ class WeakSegments(Check):
         residual is its error (0 or 1) minus the error the model's own probability
         expects (1 - the largest class probability), and a slice is weak when its mean
         residual is significantly above the rest's (Welch's t-test, one-sided), with the
-        false discovery rate controlled at ``alpha`` over every slice searched. Judged:
+        false discovery rate controlled at ``alpha`` over every slice searched, *and* its
+        own mean residual is above zero with 95% confidence: a slice where the model errs
+        less than its probabilities expect is never weak, however it compares with the
+        rest. Judged:
         ``weak_slices``, fail above 0. Needs class probabilities; the search is bounded
         by ``max_slices`` and ``max_rows``.
 
@@ -1334,7 +1337,12 @@ class WeakSegments(Check):
             bins=params["bins"], alpha=params["alpha"], random_state=ctx.seed_for(self.id), error_type="continuous",
             max_levels=params["max_levels"], max_slices=params["max_slices"],
         )
-        weak = search.weak
+        # The search asks whether a slice's excess error is above the rest's; where the model is
+        # better than its probabilities expect overall (negative excess), a slice can be "worse than
+        # the rest" while still erring less than expected. Weak here means both: worse than the
+        # rest after FDR control, and its own excess-error interval wholly above zero (an
+        # intersection-union test, so the FDR control stays).
+        weak = [r for r in search.weak if r["ci_low"] > 0]
         shown = weak[:20] if weak else search.records[:5]
         listed = "; ".join(f"{wording.shorten(r['description'], 60)} ({r['size']:,} rows, excess error {r['metric']:+.3f})"
                            for r in weak[:3])

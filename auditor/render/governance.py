@@ -196,6 +196,7 @@ def _crosswalk_view(report: dict[str, Any]) -> dict[str, Any]:
                 "status": status or "none",
                 "status_label": STATUS_LABELS[status] if status else "No evidence",
                 "absent": len(clause["absent"]),
+                "softened": ", ".join(clause.get("softened") or []),
             })
         frameworks.append({"name": fw["name"], "edition": fw["edition"], "anchor": _anchor("xw", fw["framework"]), "rows": rows})
     return {"disclaimer": DISCLAIMER, "frameworks": frameworks}

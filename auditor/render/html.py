@@ -419,6 +419,9 @@ def _metric_row(name: str, metric: Any) -> dict[str, Any]:
         # A p-value: judged on its audit-wide corrected value, shown beside the raw one.
         shown = f"{format_number(metric['adjusted'], trim=False)} adj."
         description = (description + "; " if description else "") + f"raw p = {format_number(value, trim=False)}, corrected across the audit"
+    if metric.get("decided"):
+        # What an undecided metric's interval does decide (auditor.thresholds).
+        description = (description + "; " if description else "") + f"undecided: {metric['decided']}"
     return {
         "name": str(name),
         "description": description,

@@ -4,7 +4,8 @@ Mapping, so that the CI test view agrees with the gate's exit code: a ``fail`` t
 blocks the gate is a <failure>; an ``error`` that blocks it an <error> carrying the
 traceback; ``skipped`` a <skipped>; a waived ``fail`` is a <skipped> whose message
 names the waiver; a ``fail`` below the gate's severity, an allowed ``error``, ``warn``
-and ``inconclusive`` pass, with the real status written in <system-out>.
+and ``inconclusive`` pass, with the real status written in <system-out>, except an
+``inconclusive`` result that blocks the gate (``undecided_fail_on``), a <failure>.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def render_junit(report: dict[str, Any]) -> str:
                 # so the CI test view agrees with the exit code.
                 details = _clean(f"{status} below the gate (severity {check.get('severity')}, "
                                  f"fail_on {gate.get('fail_on')}, allow_errors {gate.get('allow_errors')})\n") + details
-            elif status == "fail":
+            elif status == "fail" or (status == "inconclusive" and blocks):
+                # An undecided result that blocks (at least warn, undecided_fail_on) fails the test case too.
                 failure = ET.SubElement(case, "failure", {"message": summary,
                                                           "type": _clean(check.get("severity") or "fail")})
                 failure.text = details

@@ -62,11 +62,24 @@ def crosswalk(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Per framework, per clause: the report's results for the mapped checks, grouped by status.
 
     A clause's ``status`` is the worst status among its checks that ran (skipped ones
-    aside), or ``None`` when none ran: there is no evidence for it in this audit.
+    aside), or ``None`` when none ran: there is no evidence for it in this audit. A
+    ``fail`` or ``error`` that does not block the gate (waived, below ``fail_on``, or an
+    allowed error) counts as ``warn`` for the clause: the clause fails only on a finding
+    the audit's own gate holds against the model. The groups keep every real status, and
+    ``softened`` lists the checks so counted.
     """
     from auditor.results import STATUS_RANK, STATUSES
 
     results = {str(c.get("id")): c for c in report.get("checks") or [] if isinstance(c, dict)}
+    gate = report.get("gate") or {}
+    # Reports of this version list what blocks; an older one without the list keeps the plain worst status.
+    blocking = {str(i) for i in gate.get("blocking") or []} if "blocking" in gate else None
+
+    def counted(cid: str) -> str:
+        status = results[cid].get("status")
+        if blocking is not None and status in ("fail", "error") and cid not in blocking:
+            return "warn"
+        return status
     frameworks = []
     for fw in load_frameworks():
         rows = []
@@ -80,10 +93,11 @@ def crosswalk(report: dict[str, Any]) -> list[dict[str, Any]]:
             odd = [cid for cid in present if results[cid].get("status") not in STATUSES]
             if odd:
                 groups.append({"status": "unknown", "ids": odd})
-            ran = [results[cid].get("status") for cid in present if results[cid].get("status") in STATUS_RANK
+            ran = [counted(cid) for cid in present if results[cid].get("status") in STATUS_RANK
                    and results[cid].get("status") != "skipped"]
             worst = max(ran, key=lambda s: STATUS_RANK[s]) if ran else None
-            rows.append({**clause, "groups": groups, "status": worst, "present": len(present),
+            softened = [cid for cid in present if counted(cid) != results[cid].get("status")]
+            rows.append({**clause, "groups": groups, "status": worst, "present": len(present), "softened": softened,
                          "absent": [cid for cid in clause["checks"] if cid not in results]})
         frameworks.append({**fw, "clauses": rows})
     return frameworks
