@@ -86,7 +86,7 @@ def cli() -> None:
 
 @cli.command("run", short_help="Run the audit and write the reports (exit code = the gate's verdict).")
 @click.option("--model", "model", metavar="FILE", help="Model file: .skops, .joblib/.pkl with --trust-model, or a PyTorch model spec NAME.torch.yaml.")
-@click.option("--train", required=True, metavar="FILE", help="Training data (CSV, CSV.GZ or Parquet).")
+@click.option("--train", metavar="FILE", help="Training data (CSV, CSV.GZ or Parquet); required unless --predictions is given (checks that need it are then skipped with that reason).")
 @click.option("--test", required=True, metavar="FILE", help="Test data the model was evaluated on.")
 @click.option("--current", metavar="FILE", help="Optional production sample (recent inputs, labels optional), compared with the training data.")
 @click.option("--validation", metavar="FILE", help="Optional validation data.")
@@ -138,6 +138,9 @@ def run_cmd(**kw: Any) -> None:
         check_packet_target(kw["packet"], force=kw["force_packet"])
         if kw["signing_key"]:
             packet_key = load_private_key(kw["signing_key"], passphrase=passphrase_from_env())
+    if not kw["train"] and not kw["predictions"]:
+        raise AuditInputError("--train is required (the model's training data), unless the audit is in "
+                              "predictions-only mode (--predictions COL)")
     baseline_report = None
     if kw["baseline_report"]:
         from auditor.diff import load_report

@@ -109,7 +109,7 @@ def available_needs(ctx: AuditContext) -> set[str]:
             have.add("probabilities")
         if model.can_call:
             have.add("model")
-        if model.can_call or getattr(model, "prediction_column", None) in ctx.frame("train").columns:
+        if model.can_call or (ctx.has("train") and getattr(model, "prediction_column", None) in ctx.frame("train").columns):
             have.add("train_predictions")
         if model.can_refit:
             have.add("refit")

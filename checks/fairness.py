@@ -1698,6 +1698,11 @@ class SensitiveAttributeAsInput(Check):
     )
 
     def run(self, ctx, params):
+        if ctx.model is None or not ctx.model.can_call:
+            # Stored predictions say nothing about which columns produced them.
+            return Findings(status="skipped", summary=(
+                "Skipped: predictions-only mode: which columns the model read is unknown, so whether a sensitive "
+                "feature is a model input cannot be told."))
         features = set(ctx.features)
         used = [c for c in ctx.sensitive if c in features]
         rows = [[_text(c), "yes" if c in features else "no",

@@ -357,3 +357,57 @@ def test_of004_still_fails_a_forest_that_memorises_noisy_labels():
     assert findings.metrics["test_error"].value > 0.3
     assert findings.metrics["train_to_test_error_ratio"].ci_high < 0.2
     assert status == "fail"
+
+
+# -- predictions-only mode ------------------------------------------------------------------------
+
+@pytest.fixture()
+def scored_cancer(tmp_path):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns={"target": "y"})
+    frame["y"] = frame["y"].map({0: "malignant", 1: "benign"})
+    frame["site"] = ["north" if i % 2 else "south" for i in range(len(frame))]
+    train, test = frame.iloc[:300], frame.iloc[300:].copy()
+    features = list(data.feature_names)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(train[features], train["y"])
+    test["pred"] = model.predict(test[features])
+    test["score"] = model.predict_proba(test[features])[:, list(model.classes_).index("malignant")]
+    test.to_csv(tmp_path / "scored.csv", index=False)
+    return tmp_path
+
+
+def test_predictions_only_mode_needs_no_training_data(capsys, scored_cancer):
+    import json
+
+    from tests.test_cli import run_cli
+
+    d = scored_cancer
+    code, out, err = run_cli(capsys, "run", "-q", "--test", str(d / "scored.csv"), "--target", "y",
+                             "--positive-label", "malignant", "--predictions", "pred", "--scores", "score",
+                             "--sensitive", "site", "--out", str(d / "out"), "--format", "json")
+    assert code in (0, 1), err
+    report = json.loads((d / "out" / "report.json").read_text())
+    assert list(report["inputs"]["datasets"]) == ["test"]
+    by_id = {c["id"]: c for c in report["checks"]}
+    assert by_id["OF004"]["status"] == "skipped" and "no training data was given" in by_id["OF004"]["summary"]
+    # Was: "1 sensitive feature of 1 is a model input: site", with no model to know it from.
+    assert by_id["FR006"]["status"] == "skipped"
+    assert "which columns the model read is unknown" in by_id["FR006"]["summary"]
+    assert by_id["ST001"]["status"] == "pass"
+    # The stored scores reach the probability checks (269 rows: too few for ECE to decide).
+    assert by_id["CA001"]["status"] == "inconclusive" and "269 test rows with probabilities" in by_id["CA001"]["summary"]
+
+
+def test_train_is_required_without_predictions(capsys, scored_cancer):
+    from tests.test_cli import run_cli
+
+    d = scored_cancer
+    code, out, err = run_cli(capsys, "run", "-q", "--test", str(d / "scored.csv"), "--target", "y",
+                             "--model", str(d / "missing.skops"), "--out", str(d / "out"))
+    assert code == 2
+    assert "--train is required (the model's training data), unless the audit is in predictions-only mode" in err
