@@ -28,6 +28,7 @@ pd = lazy_module("pandas")
 ptypes = lazy_module("pandas.api.types")
 contingency = lazy_module("scipy.stats.contingency")
 median_abs_deviation = lazy_attribute("scipy.stats", "median_abs_deviation")
+skew = lazy_attribute("scipy.stats", "skew")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.context import AuditContext
@@ -887,7 +888,11 @@ class Outliers(Check):
     What it checks:
         For each numeric model input of the training data, the share of non-missing
         values whose robust z-score ``|x - median| / (1.4826 * MAD)`` exceeds ``z``
-        (3.5 by default, Iglewicz & Hoaglin). When the MAD is 0 (more than half the values
+        (3.5 by default, Iglewicz & Hoaglin). A count column (non-negative whole numbers)
+        whose skewness is above 1, such as a zero-inflated count, is measured on
+        ``log(1 + x)``: its long tail is its nature, not an error, while a sentinel such
+        as 99999 still stands far out there; when over half of it is 0, the zeros are
+        its structure and the other values are measured. When the MAD is 0 (more than half the values
         equal), Tukey's fences ``[Q1 - k*IQR, Q3 + k*IQR]`` with ``k = iqr_k`` (3.0,
         "far out") are used instead; when the IQR is 0 too, the column is listed as having
         a degenerate spread and not measured. Infinite values always count as outliers.
@@ -955,17 +960,36 @@ class Outliers(Check):
                 continue
             median = float(np.median(x))
             at_median = _rate(np.count_nonzero(x == median) / values.size)
-            mad = float(median_abs_deviation(x, scale="normal"))
+            # A count (non-negative whole numbers) with a long right tail, often piled up at 0, is
+            # skewed by nature: on its own scale the robust z calls its ordinary tail outlying (a
+            # zero-inflated count read 12% outliers). It is measured on log(1 + x), where a typo
+            # or sentinel (999 among ages, 99999) still stands far out.
+            skewed_count = bool(x.min() >= 0 and np.all(x == np.round(x)) and float(skew(x)) > 1)
+            scale = np.log1p(x) if skewed_count else x
+            centre = float(np.median(scale))
+            mad = float(median_abs_deviation(scale, scale="normal"))
+            where = " on log(1 + x), a skewed count" if skewed_count else ""
+            if skewed_count and mad == 0 and np.count_nonzero(x) > 1:
+                # Over half the values are 0 (zero-inflated): the zeros are the column's structure,
+                # not candidates; the spread is measured on the other values.
+                base = scale[x > 0]
+                centre, mad = float(np.median(base)), float(median_abs_deviation(base, scale="normal"))
+                where = " on log(1 + x) of the non-zero values, a zero-inflated count"
             if mad > 0:
-                method, low, high = f"robust z > {z:g}", median - z * mad, median + z * mad
+                method, low, high = f"robust z > {z:g}{where}", centre - z * mad, centre + z * mad
             else:
-                q1, q3 = np.percentile(x, [25, 75])
+                q1, q3 = np.percentile(scale, [25, 75])
                 iqr = float(q3 - q1)
                 if iqr <= 0:
                     degenerate.append(col)
                     continue
-                method, low, high = f"IQR fences, k = {k:g}", float(q1 - k * iqr), float(q3 + k * iqr)
-            count = int((~finite).sum() + ((x < low) | (x > high)).sum())
+                method, low, high = f"IQR fences, k = {k:g}{where}", float(q1 - k * iqr), float(q3 + k * iqr)
+            beyond = (scale < low) | (scale > high)
+            if "non-zero" in where:
+                beyond &= x > 0
+            count = int((~finite).sum() + beyond.sum())
+            if skewed_count:  # bounds shown in the column's own units
+                low, high = float(np.expm1(low)), float(np.expm1(high))
             rows.append([col, method, round(low, 6), round(high, 6), at_median, count, _rate(count / values.size)])
         rows.sort(key=lambda r: -r[6])
         max_rate = rows[0][6] if rows else 0.0

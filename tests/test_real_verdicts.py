@@ -411,3 +411,47 @@ def test_train_is_required_without_predictions(capsys, scored_cancer):
                              "--model", str(d / "missing.skops"), "--out", str(d / "out"))
     assert code == 2
     assert "--train is required (the model's training data), unless the audit is in predictions-only mode" in err
+
+
+# -- DQ006 on a zero-inflated count -------------------------------------------------------------
+
+def _count_ctx(values) -> AuditContext:
+    import numpy as np
+
+    n = len(values)
+    frame = pd.DataFrame({"priors_count": values, "x": np.random.default_rng(1).normal(size=n),
+                          "y": np.arange(n) % 2})
+    return AuditContext(datasets={"train": frame, "test": frame}, target="y", task="binary",
+                        features=["priors_count", "x"], model=None, seed=0, classes=[0, 1], positive_label=1)
+
+
+def _zero_inflated(n=5000, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    # Like a count of prior offences: 35% zeros, the rest geometric with mean 4 (max about 30).
+    return np.where(rng.uniform(size=n) < 0.35, 0, rng.geometric(0.25, size=n))
+
+
+def test_dq006_does_not_call_a_zero_inflated_counts_tail_outliers():
+    import checks.data_quality as dq
+
+    # Was: robust z on the raw scale, 11.7% of the values "outlying" (warn).
+    findings, status = run_check(dq.Outliers, _count_ctx(_zero_inflated()))
+    row = next(r for r in findings.evidence[0].rows if r[0] == "priors_count")
+    assert "log(1 + x)" in row[1]
+    assert row[6] < 0.01
+    assert status == "pass"
+
+
+def test_dq006_still_finds_a_sentinel_in_a_count():
+    import numpy as np
+
+    import checks.data_quality as dq
+
+    values = _zero_inflated()
+    values[np.random.default_rng(2).choice(len(values), 100, replace=False)] = 9999  # 2% sentinel codes
+    findings, status = run_check(dq.Outliers, _count_ctx(values))
+    row = next(r for r in findings.evidence[0].rows if r[0] == "priors_count")
+    assert row[6] == pytest.approx(0.02, abs=0.005)
+    assert row[3] < 9999  # the upper bound, in the column's own units, lies below the sentinel
