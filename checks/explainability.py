@@ -839,13 +839,54 @@ class GlobalImportance(Check):
         )
 
 
-def _kendall_pairs(runs: np.ndarray, idx: list[int]) -> list[float]:
+def tie_groups(reference: np.ndarray, runs: np.ndarray, idx: list[int], *, margin: float) -> list[list[int]]:
+    """The features ``idx`` (in the reference's order, most important first) coarsened into tie groups.
+
+    Two features are equally important, as far as the data shows, when the 95% interval of
+    the difference of their importances lies within ``margin`` times the larger importance
+    (an equivalence test, two one-sided tests at 2.5%): the reference difference ± 1.96
+    standard deviations of that difference over the ``runs`` (bootstrap resamples, so the
+    standard deviation is the difference's standard error). A group is grown down the
+    reference order while the next feature is equally important as every member
+    (complete linkage), so no group chains a large gap out of small steps. Failing to
+    resolve an order is not enough: two features whose difference is merely too noisy to
+    sign are not shown to be equal, and their swaps still count as disagreement.
+    """
+    def equal(a: int, b: int) -> bool:
+        half = 1.96 * float(np.std(runs[:, a] - runs[:, b], ddof=1)) if len(runs) > 1 else math.inf
+        larger = max(float(reference[a]), float(reference[b]))
+        return larger > 0 and abs(float(reference[a] - reference[b])) + half <= margin * larger
+
+    groups: list[list[int]] = []
+    for i in idx:
+        if groups and all(equal(j, i) for j in groups[-1]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _coarsened(runs: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """Each run's importances of the grouped features (in the groups' order), every member of a
+    tie group given its group's mean in that run: the ranks coarsened into tie groups."""
+    columns = [np.repeat(runs[:, g].mean(axis=1, keepdims=True), len(g), axis=1) for g in groups]
+    return np.concatenate(columns, axis=1)
+
+
+def _kendall_pairs(runs: np.ndarray, groups: list[list[int]]) -> list[float]:
+    """Kendall's tau-b between every two runs on the ranks coarsened into ``groups``: a pair of features
+    in one tie group is tied in every run and never counts as disagreement; a pair from different groups
+    is concordant or discordant as the two runs order it. With a single group nothing is left to
+    disagree about (tau 1)."""
     from scipy.stats import kendalltau
 
+    if len(groups) < 2:
+        return [1.0] * (len(runs) * (len(runs) - 1) // 2)
+    values = _coarsened(runs, groups)
     taus = []
     for a in range(len(runs)):
         for b in range(a + 1, len(runs)):
-            tau = kendalltau(runs[a, idx], runs[b, idx]).statistic
+            tau = kendalltau(values[a], values[b], variant="b").statistic
             taus.append(0.0 if tau is None or math.isnan(tau) else float(tau))
     return taus
 
@@ -865,8 +906,18 @@ class ImportanceStability(Check):
         importance is recomputed on ``runs`` bootstrap resamples of the test sample, each
         with its own shuffling seed. The top features are the reference ranking's first
         ``top_k`` with at least ``min_share`` of the top feature's importance. Measured:
-        ``rank_agreement``, the mean Kendall's tau between every two runs over the top
-        features (judged: warn below 0.8, fail below 0.6; needs two top features);
+        ``rank_agreement``, the mean Kendall's tau-b between every two runs over the top
+        features, on ranks coarsened into tie groups (judged: warn below 0.8, fail below
+        0.6; needs two top features). A tie the data shows is not instability: two top
+        features form a tie group when the 95% interval of the difference of their
+        importances (the reference difference ± 1.96 standard deviations of that
+        difference over the runs) lies within ``tie_margin`` times the larger importance,
+        every two members of a group being tied so (an equivalence test); each run ranks
+        the groups by their members' mean importance, so swaps inside a group never count
+        as disagreement, and with one group only there is nothing to disagree about (tau
+        1). Features whose difference is merely too noisy to sign are not shown to be equal:
+        their swaps still count. With ``tie_margin`` 0 no two features tie and the metric
+        is the plain mean Kendall's tau;
         ``rank_resolution``, the share of adjacent pairs of top features whose order is
         resolved: every run orders the pair as the reference does and the reference
         difference exceeds two standard errors of the shuffles (judged: warn below 0.8);
@@ -895,6 +946,9 @@ class ImportanceStability(Check):
         xxAI workshop, LNAI 13200.
         Strobl et al. (2008), Conditional variable importance for random forests, BMC
         Bioinformatics 9.
+        Schuirmann (1987), A comparison of the two one-sided tests procedure and the power
+        approach for assessing the equivalence of average bioavailability, Journal of
+        Pharmacokinetics and Biopharmaceutics 15 (the equivalence test behind the tie groups).
         scipy.stats.kendalltau.
     """
 
@@ -905,10 +959,13 @@ class ImportanceStability(Check):
     severity = "medium"
     needs = frozenset({"test", "model"})
     params = {"rows": ROWS, "repeats": REPEATS, "runs": RUNS, "top_k": TOP_K, "min_share": MIN_SHARE,
-              "shap_rows": SHAP_ROWS, "background": BACKGROUND, "min_corr": MIN_CORR}
+              "shap_rows": SHAP_ROWS, "background": BACKGROUND, "min_corr": MIN_CORR,
+              "tie_margin": Param(default=0.3, kind="float", low=0.0, high=1.0,
+                                  help="two top features tie when the 95% interval of their importance difference lies "
+                                       "within this fraction of the larger importance (0: no ties)")}
     thresholds = {
         "rank_agreement": Threshold(direction="below", warn=0.8, fail=0.6, low=-1, high=1,
-                                    help="mean Kendall's tau between resampled runs over the top features"),
+                                    help="mean Kendall's tau-b between resampled runs over the top features, tie groups coarsened"),
         "top_k_overlap": Threshold(direction="below", warn=0.8, fail=0.6, low=0, high=1,
                                    help="mean Jaccard overlap of each run's top features with the reference's"),
         "rank_resolution": Threshold(direction="below", warn=0.8, low=0, high=1,
@@ -922,6 +979,8 @@ class ImportanceStability(Check):
     references = (
         "Molnar et al. (2022), General pitfalls of model-agnostic interpretation methods, LNAI 13200",
         "Strobl et al. (2008), Conditional variable importance for random forests, BMC Bioinformatics 9",
+        ("Schuirmann (1987), A comparison of the two one-sided tests procedure and the power approach for assessing "
+         "the equivalence of average bioavailability, J. Pharmacokinetics and Biopharmaceutics 15"),
     )
 
     def run(self, ctx, params):
@@ -957,16 +1016,23 @@ class ImportanceStability(Check):
                                       description="share of adjacent top-feature pairs whose order the data resolves"),
             "sign_stability": Metric(sign, description="smallest share of runs in which a top feature's importance is above zero"),
         }
-        taus = _kendall_pairs(runs, top) if k >= 2 else []
+        ties = tie_groups(ref, runs, top, margin=params["tie_margin"])
+        equal = [g for g in ties if len(g) > 1]
+        taus = _kendall_pairs(runs, ties) if k >= 2 else []
         if taus:
-            metrics["rank_agreement"] = Metric(float(np.mean(taus)), description=f"mean Kendall's tau between runs over the top {k} features")
-            metrics["rank_agreement_min"] = Metric(float(np.min(taus)), description="smallest Kendall's tau between two runs")
+            metrics["rank_agreement"] = Metric(float(np.mean(taus)), description=(
+                f"mean Kendall's tau-b between runs over the top {k} features, features tied within "
+                f"{wording.share(params['tie_margin'])} of each other coarsened into one rank"))
+            metrics["rank_agreement_min"] = Metric(float(np.min(taus)), description="smallest Kendall's tau-b between two runs")
         sv = shap_values(ctx, shap_rows=params["shap_rows"], rows=params["rows"], background=params["background"])
         boot = shap_bootstrap(sv["values"], resamples=params["runs"], seed=ctx.seed_for(self.id))
-        shap_top = top_features(shap_importance(sv["values"]), features, top_k=params["top_k"], min_share=params["min_share"])
+        imp_shap = shap_importance(sv["values"])
+        shap_top = top_features(imp_shap, features, top_k=params["top_k"], min_share=params["min_share"])
         if len(shap_top) >= 2:
-            metrics["shap_rank_agreement"] = Metric(float(np.mean(_kendall_pairs(boot, shap_top))),
-                                                    description="mean Kendall's tau of SHAP's top features between bootstrap resamples of the explained rows")
+            shap_ties = tie_groups(imp_shap, boot, shap_top, margin=params["tie_margin"])
+            metrics["shap_rank_agreement"] = Metric(float(np.mean(_kendall_pairs(boot, shap_ties))),
+                                                    description="mean Kendall's tau-b of SHAP's top features between bootstrap resamples "
+                                                                "of the explained rows, tie groups coarsened")
         unstable = [i for i in top if ranks[:, i].max() != ranks[:, i].min() or any(i in pair for pair in tied)]
         groups = correlated_groups(ctx, rows=params["rows"], min_corr=params["min_corr"])["groups"]
         # Near-copies tie because the model spreads one signal over them: their order is chance by
@@ -984,6 +1050,10 @@ class ImportanceStability(Check):
                    f"{wording.count(k, 'feature')} ({_names(features, top)}) agree with {tau_text}"
                    f"top-{k} overlap {metrics['top_k_overlap'].value:.2f}; "
                    f"{wording.count(len(tied), 'adjacent pair')} of them tie.")
+        if equal:
+            summary += (" Equally important within the resamples' noise (the 95% interval of their difference lies within "
+                        f"{wording.share(params['tie_margin'])} of the larger importance), so their order is not counted as "
+                        "disagreement: " + "; ".join("{" + _names(features, g) + "}" for g in equal) + ".")
         if unstable:
             summary += (f" {wording.count(len(unstable), 'top feature')} change rank between runs or tie within the "
                         f"shuffles' noise: {_names(features, unstable)}.")
@@ -994,9 +1064,11 @@ class ImportanceStability(Check):
         shown = top + [i for i in np.argsort(-ref, kind="stable") if i not in top][: max(0, MAX_SHOWN - k)]
         for i in shown:
             g = group_of(groups, features[i])
+            tie = next((t for t in equal if i in t), [])
             rows.append([features[i], int(ref_ranks[i]), f"{int(ranks[:, i].min())}-{int(ranks[:, i].max())}",
                          float(np.mean([i in top_features(r, features, top_k=k, min_share=0.0) for r in runs])),
-                         float(np.mean(runs[:, i] > 0)), ", ".join(x for x in g if x != features[i]) if g else ""])
+                         float(np.mean(runs[:, i] > 0)), ", ".join(x for x in g if x != features[i]) if g else "",
+                         _names(features, [j for j in tie if j != i])])
         from auditor.figures import interval_chart
 
         figure = interval_chart(
@@ -1016,7 +1088,7 @@ class ImportanceStability(Check):
             evidence=[Evidence(
                 title="Rank of each feature across resamples",
                 columns=["feature", "reference rank", "rank range", f"share of runs in top {k}", "share of runs above zero",
-                         "strongly correlated with"],
+                         "strongly correlated with", "equally important as (tie group)"],
                 rows=rows,
                 note=f"Permutation importance, {params['repeats']} shuffles per column per run; top features: reference top "
                      f"{params['top_k']} with at least {wording.share(params['min_share'])} of the top importance.",
@@ -1400,6 +1472,39 @@ class LocalStability(Check):
         )
 
 
+def score_gap(ctx: "AuditContext", *, rows: int, n_resamples: int, confidence: float = 0.95,
+              seed: int) -> tuple[float, float | None, float | None]:
+    """The family's score on its training sample minus that on its test sample, with a percentile
+    bootstrap interval (``scipy.stats.bootstrap``, the two samples resampled independently).
+
+    The interval is ``None`` where resamples leave the score undefined (a resample with one
+    class has no ROC AUC)."""
+    from scipy import stats
+
+    from auditor.stats import bootstrap_batch_size
+
+    _, y_tr, _ = _sample(ctx, "train", rows)
+    _, y_te, _ = _sample(ctx, "test", rows)
+    out_tr, out_te = _reference_outputs(ctx, "train", rows), _reference_outputs(ctx, "test", rows)
+    gap = _score(ctx, y_tr, out_tr) - _score(ctx, y_te, out_te)
+
+    def statistic(i_tr, i_te, axis=-1):
+        one = np.ndim(i_tr) == 1
+        i_tr, i_te = np.atleast_2d(i_tr).astype(int), np.atleast_2d(i_te).astype(int)
+        values = _scores(ctx, y_tr[i_tr], out_tr[i_tr]) - _scores(ctx, y_te[i_te], out_te[i_te])
+        return values[0] if one else values
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = stats.bootstrap((np.arange(len(y_tr)), np.arange(len(y_te))), statistic, paired=False, vectorized=True,
+                              n_resamples=n_resamples, confidence_level=confidence, method="percentile",
+                              batch=bootstrap_batch_size(max(len(y_tr), len(y_te)), n_resamples),
+                              random_state=np.random.default_rng(seed))
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return float(gap), None, None
+    return float(gap), low, high
+
+
 class TrainTestImportance(Check):
     """Importance on training rows against test rows
 
@@ -1412,6 +1517,19 @@ class TrainTestImportance(Check):
         warn above 0.30, fail above 0.50. Features important on the training rows (at least
         ``min_share`` of the top) but with no importance on the test rows are listed as
         train-only.
+
+        Memorisation buys a score on the training rows that new rows do not give back, so
+        the claim needs a train/test performance gap. ``score_gap`` is the training score
+        minus the test score with a 95% percentile bootstrap interval (``n_resamples``
+        resamples of each sample, drawn independently). ``train_only_share`` is judged
+        only when that interval lies above zero. When it does not (the model scores as
+        well on the test rows as on its training rows, within their noise; or the score is
+        at its maximum on both samples, where a shuffle's drop measures how far each
+        sample's rows lie from a wrong prediction, not what the model learned), the
+        same share is reported as ``importance_shift_share``, not judged, and the check
+        passes: importance that differs between two samples the model does equally well on
+        is sampling noise or a difference between the samples, not memorisation. Where
+        the gap's interval cannot be computed the share is judged as it is.
 
     Why it matters:
         A model that memorised its training rows uses inputs in ways that hold only there
@@ -1437,7 +1555,9 @@ class TrainTestImportance(Check):
     shares_work = FAMILY  # the importances and SHAP values are computed once, in one process
     severity = "medium"
     needs = frozenset({"train", "test", "model"})
-    params = {"rows": ROWS, "repeats": REPEATS, "min_share": MIN_SHARE}
+    params = {"rows": ROWS, "repeats": REPEATS, "min_share": MIN_SHARE,
+              "n_resamples": Param(default=200, kind="int", low=50, high=10_000,
+                                   help="bootstrap resamples for the train-minus-test score gap's interval")}
     thresholds = {
         "train_only_share": Threshold(direction="above", warn=0.30, fail=0.50, low=0, high=1,
                                       help="share of the training permutation importance that does not carry over to test rows"),
@@ -1473,15 +1593,35 @@ class TrainTestImportance(Check):
         important = top_features(tr["mean"], features, top_k=len(features), min_share=params["min_share"])
         # "no importance on test": within two standard deviations of the shuffles of zero, or below a tenth of the train value
         train_only = [i for i in important if te["mean"][i] <= max(2 * te["std"][i], 0.1 * tr["mean"][i])]
+        gap, gap_low, gap_high = score_gap(ctx, rows=params["rows"], n_resamples=params["n_resamples"],
+                                           seed=ctx.seed_for(self.id))
+        # Memorisation needs the training rows to score measurably better; without a gap it is not judged.
+        judged = gap_low is None or gap_low > 0
+        saturated = tr["baseline"] >= 1.0 and te["baseline"] >= 1.0  # ROC AUC, balanced accuracy and R² all top out at 1
+        label = wording.metric_label(score)
+        interval = "" if gap_low is None else f", 95% interval {gap_low:.3f} to {gap_high:.3f}"
         metrics = {
-            "train_only_share": Metric(share, description="share of training importance not seen on test rows"),
-            "train_score": Metric(tr["baseline"], description=f"{wording.metric_label(score)} on the training sample"),
-            "test_score": Metric(te["baseline"], description=f"{wording.metric_label(score)} on the test sample"),
-            "train_only_features": Metric(len(train_only), description="features important on training rows only"),
+            ("train_only_share" if judged else "importance_shift_share"): Metric(
+                share, description="share of training importance not seen on test rows" + (
+                    "" if judged else " (not judged: the model scores no better on its training rows)")),
+            "train_score": Metric(tr["baseline"], description=f"{label} on the training sample"),
+            "test_score": Metric(te["baseline"], description=f"{label} on the test sample"),
+            "score_gap": Metric(gap, gap_low, gap_high, description=f"training minus test {label} (bootstrap interval)"),
+            "train_only_features": Metric(len(train_only) if judged else 0,
+                                          description="features important on training rows only"),
         }
         summary = (f"{wording.share(share)} of the permutation importance measured on {len(y_train)} training rows does not "
-                   f"carry over to {len(y_test)} test rows ({wording.metric_label(score)} {tr['baseline']:.3f} on train, "
-                   f"{te['baseline']:.3f} on test).")
+                   f"carry over to {len(y_test)} test rows ({label} {tr['baseline']:.3f} on train, "
+                   f"{te['baseline']:.3f} on test; gap {gap:.3f}{interval}).")
+        if not judged:
+            why = (f"{label} is at its maximum on both samples, so a shuffle's drop measures how far each sample's rows "
+                   "lie from a wrong prediction rather than what the model learned" if saturated else
+                   "the model scores no better on its training rows than on the test rows, within their noise")
+            summary += (f" Not memorisation: {why}, so importance that differs between the two samples is sampling "
+                        "noise or a difference between the samples (the share is reported, not judged).")
+            train_only = []
+        elif gap_low is None:
+            summary += " The gap's interval could not be computed, so the share is judged without it."
         if train_only:
             summary += (f" Important on the training rows only: {_names(features, train_only)} (memorisation shows as "
                         "a large share of importance that does not carry over; the judged share is above).")
@@ -1505,6 +1645,8 @@ class TrainTestImportance(Check):
                 note=f"{params['repeats']} shuffles per column on each sample; same score on both.",
             )],
             recommendation=("Importance carries over from training to test rows." if share <= 0.3 and not train_only else
+                            "No sign of memorisation: the model does as well on the test rows as on its training rows; "
+                            "explain it on held-out rows." if not judged else
                             "Regularise the model and re-check; drop train-only features that carry no real signal; "
                             "explain the model on held-out rows only."),
         )
