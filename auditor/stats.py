@@ -291,3 +291,112 @@ def _stratified_percentile(fn, y_true, y_out, strata, *, n_resamples: int, confi
     alpha = (1 - confidence) / 2
     low, high = np.quantile(values, [alpha, 1 - alpha])
     return float(low), float(high)
+
+
+# -- exact intervals of proportions ----------------------------------------------------------
+
+#: Below this many errors (or this many successes), counted on the effective number of rows,
+#: a bootstrap of a proportion under-covers, and at none it collapses to a point ("1.000 to
+#: 1.000" on 54 rows): the interval is then the exact one on the count. Five is the usual
+#: rule of thumb for the normal approximation to the binomial (n p >= 5 and n (1 - p) >= 5).
+EXACT_BELOW_COUNT = 5
+
+ProportionMetric = Literal["accuracy", "balanced_accuracy"]
+
+
+def effective_rows(y_true: np.ndarray, *, metric: ProportionMetric) -> float:
+    """Kish's effective number of rows of a metric that is a weighted share of correct rows.
+
+    Accuracy weighs every row alike: ``n``. Balanced accuracy weighs a row of class c by
+    ``1 / (k n_c)`` over the k classes present: ``k**2 / sum(1 / n_c)``, ``n`` for balanced
+    classes and less the more unequal they are.
+    """
+    y_true = np.asarray(y_true)
+    if metric == "accuracy":
+        return float(len(y_true))
+    if metric == "balanced_accuracy":
+        _, counts = np.unique(y_true, return_counts=True)
+        return float(len(counts) ** 2 / np.sum(1.0 / counts)) if len(counts) else 0.0
+    raise ValueError(f"The 'metric' parameter of effective_rows must be 'accuracy' or 'balanced_accuracy'. Got {metric!r} instead.")
+
+
+def proportion_interval(
+    estimate: float, n_rows: float, *, confidence: float = 0.95, method: Literal["beta", "wilson"] = "beta"
+) -> tuple[float, float]:
+    """Clopper-Pearson (``"beta"``, exact) or Wilson interval of a proportion ``estimate``
+    observed on ``n_rows`` (statsmodels ``proportion_confint``). ``n_rows`` may be an
+    effective number (:func:`effective_rows`): the Clopper-Pearson interval at the
+    effective sample size is Korn & Graubard's (1998) interval for a weighted proportion.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(estimate * n_rows, n_rows, alpha=1 - confidence, method=method)
+    return float(low), float(high)
+
+
+def exact_interval_needed(estimate: float, n_rows: float, low: float | None, high: float | None) -> bool:
+    """Whether a bootstrap interval ``(low, high)`` of a proportion is to be replaced by the
+    exact one: there is none, it collapsed to a point, or fewer than
+    :data:`EXACT_BELOW_COUNT` errors (or successes) lie behind the estimate."""
+    if low is None or high is None or high - low <= 0:
+        return True
+    return min(estimate, 1 - estimate) * n_rows < EXACT_BELOW_COUNT
+
+
+# -- spread of a metric from sampling alone ------------------------------------------------------
+
+def sampling_sd(
+    fn: Callable[[np.ndarray, np.ndarray], float],
+    y_true: np.ndarray,
+    y_out: np.ndarray,
+    *,
+    size: int,
+    n_resamples: int = 1000,
+    random_state: int = 0,
+    strata: np.ndarray | None = None,
+) -> float:
+    """Standard deviation of the metric on ``size`` rows drawn with replacement from these rows.
+
+    The spread that sampling alone gives a metric computed on ``size`` rows, the model held
+    fixed: for the fold scores of a cross-validation, ``y_out`` holds the pooled out-of-fold
+    outputs and ``size`` the fold size. With ``strata`` each resample draws from every
+    stratum its share of ``size`` (at least one row), as a stratified fold holds. For a
+    random partition into folds the expected variance of the fold scores equals this
+    variance of draws with replacement (for a mean, exactly: ``sigma**2 / size``).
+    """
+    y_true, y_out = np.asarray(y_true), np.asarray(y_out)
+    rng = np.random.default_rng(random_state)
+    if strata is not None:
+        strata = np.asarray(strata)
+        groups = [np.flatnonzero(strata == v) for v in np.unique(strata)]
+        per_group = [max(1, round(len(g) * size / len(y_true))) for g in groups]
+    else:
+        groups, per_group = [np.arange(len(y_true))], [size]
+    batched = getattr(fn, "batched", None)
+    values = np.empty(n_resamples)
+    step = bootstrap_batch_size(sum(per_group), n_resamples)
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
+            np.errstate(invalid="ignore", divide="ignore"):
+        for start in range(0, n_resamples, step):
+            b = min(step, n_resamples - start)
+            idx = np.concatenate([g[rng.integers(0, len(g), size=(b, m))] for g, m in zip(groups, per_group)], axis=1)
+            if batched is not None:
+                values[start:start + b] = batched(y_true[idx], y_out[idx])
+                continue
+            for k in range(b):
+                try:
+                    values[start + k] = fn(y_true[idx[k]], y_out[idx[k]])
+                except ValueError:
+                    values[start + k] = np.nan
+    values = values[np.isfinite(values)]
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+
+def sd_ratio_interval(ratio: float, n_values: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval of a ratio of an observed standard deviation (of ``n_values`` values) to a
+    known one: ``(n - 1) s**2 / sigma**2`` is chi-square on ``n - 1`` degrees of freedom
+    for normal values (scipy.stats.chi2), so the variance ratio's interval is
+    ``s**2 / sigma**2 * (n - 1) / chi2(1 - a/2, 1 + a/2)`` and the ratio's its square root."""
+    df = n_values - 1
+    upper_q, lower_q = stats.chi2.ppf([(1 + confidence) / 2, (1 - confidence) / 2], df)
+    return float(ratio * np.sqrt(df / upper_q)), float(ratio * np.sqrt(df / lower_q))

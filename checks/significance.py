@@ -14,7 +14,14 @@ from auditor.evaluation import evaluation_problem, model_outputs, primary_metric
 from auditor.figures import bar_chart, interval_chart, label
 from auditor.lazy import lazy_module
 from auditor.results import Evidence, Findings, Metric
-from auditor.stats import bootstrap_ci, encode_labels, metric_function
+from auditor.stats import (
+    bootstrap_ci,
+    effective_rows,
+    encode_labels,
+    exact_interval_needed,
+    metric_function,
+    proportion_interval,
+)
 
 np = lazy_module("numpy")
 
@@ -29,9 +36,19 @@ class MetricIntervals(Check):
         rows (95% by default): for classification a class-stratified percentile
         bootstrap (every resample keeps the test set's class counts), otherwise
         scipy.stats.bootstrap with ``method`` (percentile by default; BCa selectable,
-        at the cost of a jackknife over the rows). The judged metric is
+        at the cost of a jackknife over the rows). Accuracy and balanced accuracy are
+        shares of correct rows, and where fewer than 5 errors (or 5 correct rows) lie
+        behind them, or the bootstrap collapses to a point, the bootstrap says nothing
+        (a perfect model on 54 rows would read "1.000, 95% CI 1.000 to 1.000"): their
+        interval is then the exact Clopper-Pearson interval of the count of correct
+        rows (statsmodels ``proportion_confint``), for balanced accuracy at Kish's
+        effective number of rows, k² / Σ 1/n_c over the k classes, as Korn & Graubard
+        (1998) do for a weighted proportion (54 rows in three classes of 18, 21 and
+        15: 53 effective rows, a lower bound of 0.933 at 100%). The evidence table
+        names the interval each metric got. The judged metric is
         the width of the widest interval among accuracy-like metrics (balanced
-        accuracy, ROC AUC, R²): warn above 0.10, fail above 0.20.
+        accuracy, ROC AUC, R²): warn above 0.10, fail above 0.20. The R² interval is
+        the one ST003 judges the test set by: the same rows and resamples.
 
     Why it matters:
         A score without its uncertainty is a guess. A wide interval means the test set
@@ -45,6 +62,11 @@ class MetricIntervals(Check):
     References:
         Efron & Tibshirani (1993), An Introduction to the Bootstrap.
         SciPy documentation, scipy.stats.bootstrap.
+        Clopper & Pearson (1934), The use of confidence or fiducial limits illustrated
+        in the case of the binomial, Biometrika 26.
+        Korn & Graubard (1998), Confidence intervals for proportions with small
+        expected number of positive counts estimated from survey data, Survey
+        Methodology 24.
     """
 
     id = "ST001"
@@ -64,7 +86,12 @@ class MetricIntervals(Check):
                                   help="widest interval among balanced accuracy, ROC AUC and R²"),
     }
     practices = ("P4.3", "P4.6")
-    references = ("Efron & Tibshirani (1993), An Introduction to the Bootstrap", "scipy.stats.bootstrap")
+    references = (
+        "Efron & Tibshirani (1993), An Introduction to the Bootstrap",
+        "scipy.stats.bootstrap",
+        "Clopper & Pearson (1934), The use of confidence or fiducial limits illustrated in the case of the binomial, Biometrika 26",
+        "Korn & Graubard (1998), Confidence intervals for proportions with small expected number of positive counts estimated from survey data, Survey Methodology 24",
+    )
 
     def run(self, ctx, params):
         idx, sample = ctx.sample_index("test", params["max_rows"], check_id=self.id)
@@ -76,15 +103,24 @@ class MetricIntervals(Check):
         metrics: dict[str, Metric] = {}
         rows = []
         widths = []
+        stratified = ctx.is_classification and params["stratified"]
+        bootstrap_name = "class-stratified percentile bootstrap" if stratified else f"{params['method']} bootstrap"
         for spec in specs:
             est, low, high = bootstrap_ci(
                 out.scorer(spec.name), out.y, out.output_for(spec), n_resamples=params["n_resamples"],
                 confidence=params["confidence"], method=params["method"], random_state=ctx.seed_for(self.id),
                 # Classification: resample within each class, so every resample keeps the class mix.
-                strata=out.y if ctx.is_classification and params["stratified"] else None,
+                strata=out.y if stratified else None,
             )
-            metrics[spec.name] = Metric(est, low, high, description=spec.description)
-            rows.append([spec.name, est, low, high, "higher" if spec.higher_is_better else "lower"])
+            how, description = bootstrap_name, spec.description
+            if spec.name in ("accuracy", "balanced_accuracy"):
+                n_eff = effective_rows(out.y, metric=spec.name)
+                if exact_interval_needed(est, n_eff, low, high):
+                    low, high = proportion_interval(est, n_eff, confidence=params["confidence"], method="beta")
+                    how = "Clopper-Pearson" + (f" at {n_eff:.1f} effective rows" if spec.name == "balanced_accuracy" else "")
+                    description += f"; exact interval ({how}): too few errors for the bootstrap"
+            metrics[spec.name] = Metric(est, low, high, description=description)
+            rows.append([spec.name, est, low, high, "higher" if spec.higher_is_better else "lower", how])
             if spec.name in ("balanced_accuracy", "roc_auc", "r2") and low is not None:
                 widths.append(high - low)
         judged = "R²" if ctx.task == "regression" else "balanced accuracy and ROC AUC" if out.scores is not None else "balanced accuracy"
@@ -101,16 +137,16 @@ class MetricIntervals(Check):
             metrics=metrics,
             evidence=[Evidence(
                 title="Test metrics",
-                columns=["metric", "estimate", "CI low", "CI high", "better"],
+                columns=["metric", "estimate", "CI low", "CI high", "better", "interval"],
                 rows=rows,
-                note=(f"{'class-stratified percentile' if ctx.is_classification and params['stratified'] else params['method']} bootstrap, "
-                      f"{params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}"),
+                note=(f"{bootstrap_name}, {params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}; Clopper-Pearson "
+                      f"(exact) for accuracy and balanced accuracy where fewer than 5 errors or correct rows lie behind them"),
             )],
             figures=[interval_chart(
                 "Test metrics with confidence intervals",
                 [(r[0], r[1], r[2], r[3]) for r in rows if r[0] != "log_loss"],
                 xlabel="score",
-                caption=f"Dots: estimates on the test rows; bars: {params['confidence']:.0%} bootstrap intervals.",
+                caption=f"Dots: estimates on the test rows; bars: {params['confidence']:.0%} intervals.",
             )],
             recommendation="Quote each metric with its interval; if the interval is wide, evaluate on more held-out rows.",
             sample=sample,
@@ -501,7 +537,10 @@ class TestSetAdequacy(Check):
         interval, and the classes below ``min_class_rows``.
 
         Regression: ``ci_width`` is the width of the 95% bootstrap interval of R² when
-        predictions exist (auditor.stats.bootstrap_ci), else the width of the 95% interval
+        predictions exist (auditor.stats.bootstrap_ci on the rows and with the seed of
+        ST001, so that both checks quote the same interval for the same R²; they differ
+        only where ST001's ``confidence``, ``method``, ``n_resamples`` or ``max_rows`` is
+        set away from its default), else the width of the 95% interval
         of the RMSE relative to the RMSE for normal residuals (chi-square, labels alone);
         the detectable effect is the paired t-test's Cohen's d (statsmodels ``TTestPower``).
 
@@ -641,11 +680,15 @@ class TestSetAdequacy(Check):
         n = len(y)
         metrics: dict[str, Metric] = {"rows": Metric(n, description="labelled test rows")}
         if n >= 10 and pred is not None:
-            idx, boot = ctx.sample_index("test", params["max_rows"], check_id=self.id)
+            # The rows and resamples of ST001's R² interval (its sample and seed), so that the same
+            # metric on the same data reads the same interval in both checks; with both checks'
+            # defaults (200 resamples, percentile, 95%, 20,000 rows) the two intervals are identical.
+            idx, boot = ctx.sample_index("test", params["max_rows"], check_id=MetricIntervals.id)
             keep = np.isin(rows, idx)
             yy, pp = y[keep], np.asarray(pred, dtype=float)[keep]
-            est, low, high = bootstrap_ci(metric_function("r2", task="regression"), yy, pp,
-                                          n_resamples=params["n_resamples"], random_state=ctx.seed_for(self.id))
+            est, low, high = bootstrap_ci(metric_function("r2", task="regression"), yy, pp, n_resamples=params["n_resamples"],
+                                          confidence=CONFIDENCE, method="percentile",
+                                          random_state=ctx.seed_for(MetricIntervals.id))
             width = None if low is None else high - low
             basis = f"the 95% bootstrap interval of R² ({est:.3f})"
             sample = {**boot, "rows_used": len(yy)}
