@@ -7,6 +7,9 @@ changes. :func:`load_model` picks the adapter by the file's suffix.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +45,8 @@ class ModelAdapter:
 
     #: Column names the model was fitted on, in order, when it records them.
     feature_names: list[str] | None = None
+    #: How many inputs the model takes, when it records that (scikit-learn's ``n_features_in_``).
+    n_inputs: int | None = None
     #: Class labels in the order of ``predict_proba``'s columns (classification only).
     classes: list[Any] | None = None
 
@@ -61,6 +66,21 @@ class ModelAdapter:
     @property
     def can_refit(self) -> bool:
         return False
+
+    @property
+    def used_positions(self) -> list[int] | None:
+        """Positions (in the model's input order) of the inputs its output depends on, when the
+        model can tell and it is fewer than all; None when every input is used or it cannot be told."""
+        return None
+
+    @property
+    def used_features(self) -> list[str] | None:
+        """Names of the inputs the model really reads (see :attr:`used_positions`), in its input
+        order; None when it reads them all, cannot tell, or records no column names."""
+        positions = self.used_positions
+        if positions is None or not self.feature_names:
+            return None
+        return [self.feature_names[i] for i in positions]
 
     @property
     def differentiable(self) -> bool:
@@ -86,6 +106,103 @@ class ModelAdapter:
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind}
+
+
+#: scikit-learn's warnings when an estimator is called with column names it was not fitted
+#: with, or without those it was (``sklearn.utils.validation._check_feature_names``). The
+#: audit does both on purpose: a model fitted on a bare array is given the data's columns by
+#: position (the report says so), and a check may hand a pipeline's final step an encoded array.
+FEATURE_NAME_WARNINGS = (
+    r"X has feature names, but \w+ was fitted without feature names",
+    r"X does not have valid feature names, but \w+ was fitted with feature names",
+)
+
+
+@contextlib.contextmanager
+def feature_name_warnings_ignored() -> Iterator[None]:
+    """Within the block, :data:`FEATURE_NAME_WARNINGS` are not shown (every other warning is)."""
+    with warnings.catch_warnings():
+        for pattern in FEATURE_NAME_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern, category=UserWarning)
+        yield
+
+
+def _is_sklearn(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] == "sklearn"
+
+
+def _resolve_columns(spec: Any, names: list[str] | None, n_in: int) -> list[int] | None:
+    """The positions a fitted ColumnTransformer's column selection picks out of its ``n_in``
+    inputs (named ``names`` when it was fitted on a frame); None when it cannot be told."""
+    if callable(spec):  # resolved at fit time into transformers_; should it remain, it cannot be replayed
+        return None
+    if isinstance(spec, str):
+        return [names.index(spec)] if names and spec in names else None
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        return [int(spec) % n_in] if -n_in <= spec < n_in else None
+    if isinstance(spec, slice):
+        if isinstance(spec.start, str) or isinstance(spec.stop, str):  # name slices include their stop
+            if not names:
+                return None
+            start = names.index(spec.start) if spec.start is not None else 0
+            stop = names.index(spec.stop) + 1 if spec.stop is not None else n_in
+            return list(range(start, stop))[::spec.step or 1]
+        return list(range(n_in))[spec]
+    values = list(np.asarray(spec).ravel()) if not isinstance(spec, list) else spec
+    if not values:
+        return []
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return [i for i, keep in enumerate(values) if keep] if len(values) == n_in else None
+    if all(isinstance(v, str) for v in values):
+        return [names.index(v) for v in values] if names and all(v in names for v in values) else None
+    if all(isinstance(v, (int, np.integer)) for v in values):
+        return [int(v) % n_in for v in values] if all(-n_in <= v < n_in for v in values) else None
+    return None
+
+
+def positions_read(step: Any, n_in: int) -> set[int]:
+    """Which of a fitted step's ``n_in`` inputs its output depends on.
+
+    Told apart: a ColumnTransformer's dropped columns (a ``'drop'`` transformer, columns no
+    transformer selects with ``remainder='drop'``), also inside a Pipeline's first step and
+    nested ColumnTransformers, and a feature selector's unselected columns (``get_support``).
+    Anything else reads every input.
+    """
+    every = set(range(n_in))
+    if isinstance(step, str):
+        return set() if step == "drop" else every
+    if step is None or not _is_sklearn(step):
+        return every
+    if getattr(step, "n_features_in_", n_in) != n_in:  # not the step we think it is: claim nothing
+        return every
+    name = type(step).__name__
+    if name == "Pipeline":
+        # Only the first step that does anything sees the inputs; what later steps ignore is
+        # a column of its output, not an input.
+        first = next((s for _, s in step.steps if s is not None and s != "passthrough"), None)
+        return every if first is None else positions_read(first, n_in)
+    if name == "ColumnTransformer":
+        fitted = getattr(step, "transformers_", None)
+        if fitted is None:
+            return every
+        names_in = getattr(step, "feature_names_in_", None)
+        names = [str(n) for n in names_in] if names_in is not None else None
+        read: set[int] = set()
+        for _, sub, columns in fitted:  # the fitted list holds the remainder too
+            picked = _resolve_columns(columns, names, n_in)
+            if picked is None:
+                return every
+            if picked:
+                read |= {picked[k] for k in positions_read(sub, len(picked))}
+        return read
+    from sklearn.feature_selection import SelectorMixin
+
+    if isinstance(step, SelectorMixin):
+        try:
+            return {int(i) for i in step.get_support(indices=True)}
+        except Exception:  # noqa: BLE001 - unfitted or unusual: claim nothing
+            return every
+    return every
 
 
 class _NoTorch:
@@ -151,6 +268,8 @@ class SklearnAdapter(ModelAdapter):
         self.path = path
         names = getattr(estimator, "feature_names_in_", None)
         self.feature_names = [str(n) for n in names] if names is not None else None
+        n_in = getattr(estimator, "n_features_in_", None)
+        self.n_inputs = len(self.feature_names) if self.feature_names else int(n_in) if n_in is not None else None
         classes = getattr(estimator, "classes_", None)
         self.classes = list(classes) if classes is not None else None
 
@@ -179,6 +298,13 @@ class SklearnAdapter(ModelAdapter):
     @property
     def can_refit(self) -> bool:
         return hasattr(self.estimator, "get_params") and hasattr(self.estimator, "fit")
+
+    @property
+    def used_positions(self) -> list[int] | None:
+        if self.n_inputs is None:
+            return None
+        read = positions_read(self.estimator, self.n_inputs)
+        return sorted(read) if len(read) < self.n_inputs else None
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.estimator.predict(X))

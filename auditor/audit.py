@@ -52,6 +52,8 @@ def run_audit(
     policy = load_policy(policy_path, overrides or [], registry)
     if opts.seed is None:  # defaults < policy file < command line
         opts = dataclasses.replace(opts, seed=policy.seed if policy.seed is not None else 0)
+    if opts.favourable_label is None and policy.favourable_label is not None:
+        opts = dataclasses.replace(opts, favourable_label=policy.favourable_label)
     planned = plan_checks(registry, policy)
     if not planned:
         raise AuditInputError(

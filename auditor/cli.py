@@ -93,6 +93,9 @@ def cli() -> None:
 @click.option("--target", required=True, metavar="COL", help="Target column name.")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred from the target when omitted (the report says so).")
 @click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks (default: 1/true/yes, else the minority class).")
+@click.option("--favourable-label", "--favorable-label", "favourable_label", metavar="LABEL",
+              help="Binary tasks: the outcome that benefits the person (e.g. approved); fairness selection rates count it "
+                   "(default: the policy's favourable_label, else both orientations are judged).")
 @click.option("--sensitive", multiple=True, metavar="COL", help="Sensitive feature column (repeatable).")
 @click.option("--id-column", metavar="COL", help="Row identifier column (excluded from features).")
 @click.option("--group-column", metavar="COL", help="Entity column (patient, customer) for group-overlap checks.")
@@ -120,6 +123,7 @@ def run_cmd(**kw: Any) -> None:
 
     Exit codes: 0 every gate passed; 1 a gate failed; 2 the audit could not run.
     """
+    from auditor.adapters import feature_name_warnings_ignored
     from auditor.audit import run_audit
     from auditor.inputs import RunOptions
     from auditor.runner import long_lived, terminal_progress
@@ -156,6 +160,7 @@ def run_cmd(**kw: Any) -> None:
         validation=kw["validation"],
         task=kw["task"],
         positive_label=kw["positive_label"],
+        favourable_label=kw["favourable_label"],
         sensitive=list(kw["sensitive"]),
         id_column=kw["id_column"],
         group_column=kw["group_column"],
@@ -169,8 +174,9 @@ def run_cmd(**kw: Any) -> None:
         device=kw["device"],
     )
     progress = None if kw["quiet"] or sys.stderr is None or not sys.stderr.isatty() else terminal_progress
-    report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
-                       jobs=kw["jobs"], baseline_report=baseline_report, baseline_path=kw["baseline_report"])
+    with feature_name_warnings_ignored():  # the report says how the inputs are matched; stderr need not
+        report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
+                           jobs=kw["jobs"], baseline_report=baseline_report, baseline_path=kw["baseline_report"])
     with long_lived():  # the loaded libraries and data are not scanned again while the reports render
         written = _write(report, out_dir, formats)
     _print_verdict(report, written)
@@ -272,6 +278,7 @@ def compare_cmd(**kw: Any) -> None:
     confidence and no paired test finds it significantly worse; 1 otherwise; 2 when the
     comparison could not run.
     """
+    from auditor.adapters import feature_name_warnings_ignored
     from auditor.audit import run_compare
     from auditor.inputs import RunOptions
     from auditor.runner import terminal_progress
@@ -289,10 +296,11 @@ def compare_cmd(**kw: Any) -> None:
         comparators=[(names[0], kw["baseline"]), *zip(names[2:], kw["candidates"][1:])],
     )
     progress = None if kw["quiet"] or sys.stderr is None or not sys.stderr.isatty() else terminal_progress
-    report = run_compare(
-        opts, metric=kw["metric"], margin=kw["margin"], confidence=kw["confidence"], refit=kw["refit"],
-        policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
-    )
+    with feature_name_warnings_ignored():
+        report = run_compare(
+            opts, metric=kw["metric"], margin=kw["margin"], confidence=kw["confidence"], refit=kw["refit"],
+            policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
+        )
     written = _write(report, out_dir, formats)
     _print_verdict(report, written)
     sys.exit(report["gate"]["exit_code"])

@@ -28,6 +28,9 @@ class AuditContext:
     features: list[str]
     model: ModelAdapter | None = None
     positive_label: Any = None
+    #: The outcome that benefits the person (a binary task's class), which fairness
+    #: selection rates count; None when the user has not declared it.
+    favourable_label: Any = None
     classes: list[Any] | None = None
     sensitive: list[str] = field(default_factory=list)
     id_column: str | None = None
@@ -77,6 +80,23 @@ class AuditContext:
     def X(self, role: str) -> pd.DataFrame:
         """The model's input columns of a role, in the model's order."""
         return self.datasets[role][self.features]
+
+    @property
+    def model_inputs(self) -> list[str]:
+        """The columns the model really reads, in ``features`` order: ``features`` less those its
+        preprocessing drops unseen (a ColumnTransformer's ``'drop'`` or ``remainder='drop'``).
+
+        ``features`` stays what the model is called with (it needs every column it was fitted
+        on); a check that asks whether a column is a model input (FR006) should read this. Where the
+        model cannot tell, or there is none, it is ``features``.
+        """
+        def compute() -> list[str]:
+            positions = self.model.used_positions if self.model is not None and self.model.can_call else None
+            if positions is None or any(i >= len(self.features) for i in positions):
+                return list(self.features)
+            return [self.features[i] for i in positions]
+
+        return list(self.memo(("model inputs",), compute))
 
     def y(self, role: str) -> pd.Series | None:
         frame = self.datasets[role]

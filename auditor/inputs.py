@@ -26,6 +26,15 @@ pd = lazy_module("pandas")
 Task = Literal["binary", "multiclass", "regression"]
 MAX_CLASSES = 50
 
+#: A model fitted without column names whose number of inputs is not the data's number of candidate columns.
+MSG_POSITIONAL_COUNT = (
+    "the model{name} was fitted without column names, so its inputs are matched to the data's columns by position, "
+    "but it takes {n_inputs} inputs and the data has {n_columns} candidate columns (those in both the train and the "
+    "test data, less the target and any --id-column, --group-column and --time-column): {columns}; give data whose "
+    "other columns are exactly the model's inputs in its order, or refit the model on a DataFrame so that it "
+    "records its column names"
+)
+
 
 @dataclass
 class RunOptions:
@@ -37,6 +46,7 @@ class RunOptions:
     validation: str | None = None
     task: Task | None = None
     positive_label: str | None = None
+    favourable_label: str | None = None
     sensitive: list[str] = field(default_factory=list)
     id_column: str | None = None
     group_column: str | None = None
@@ -102,6 +112,18 @@ def choose_positive_label(classes: list[Any], y: pd.Series, given: str | None) -
 
 TRAIN_LOSS_NAMES = ("train_loss", "loss", "training_loss")
 VAL_LOSS_NAMES = ("val_loss", "valid_loss", "validation_loss")
+
+
+def _favourable_label(classes: list[Any], given: str | None) -> Any:
+    """The declared favourable outcome as one of the two classes (None when not declared)."""
+    if given is None:
+        return None
+    for c in classes:
+        if str(c) == given:
+            return c
+    raise AuditInputError(
+        f"--favourable-label {given!r} is not a class of the target; classes are {[str(c) for c in classes]}"
+    )
 
 
 def read_history(path: str) -> pd.DataFrame:
@@ -194,6 +216,9 @@ def _check_comparable(name: str, other: ModelAdapter, model: ModelAdapter, *, ta
             )
     elif other.classes is not None:
         raise AuditInputError(f"model {name!r} is a classifier but the task is regression")
+    if not other.feature_names and other.n_inputs is not None and other.n_inputs != len(features):
+        raise AuditInputError(MSG_POSITIONAL_COUNT.format(name=f" {name!r}", n_inputs=other.n_inputs,
+                                                          n_columns=len(features), columns=_shown(features)))
     if other.feature_names:
         absent = [c for c in other.feature_names if c not in datasets["test"].columns]
         if absent:
@@ -276,6 +301,11 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         features = [c for c in train.columns if c in set(test.columns) and c not in excluded]
     if not [c for c in features if c in train.columns and c in test.columns]:
         raise AuditInputError(MSG_NO_COMMON_FEATURES)
+    positional = model.can_call and not model.feature_names and model.n_inputs is not None
+    if positional and model.n_inputs != len(features):
+        # Matched by position, a count that differs shifts every column (or makes every check err).
+        raise AuditInputError(MSG_POSITIONAL_COUNT.format(name="", n_inputs=model.n_inputs, n_columns=len(features),
+                                                          columns=_shown(features)))
 
     # Task, classes, positive label
     y_train, y_test = train[opts.target], test[opts.target]
@@ -283,6 +313,9 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         if role in datasets and y.isna().all():
             raise AuditInputError(f"target column {opts.target!r} is empty (all missing) in the {role} data")
     notes: list[str] = []
+    if positional:
+        notes.append(f"The model was fitted without column names: its {len(features)} inputs are matched to the data's "
+                     f"columns by position, in the data's column order: {_shown(features)}.")
     if opts.task is None:
         task, why = infer_task(y_train)
         notes.append(f"Task inferred as {task}: {why} (pass --task to set it).")
@@ -290,7 +323,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     else:
         task, inferred = opts.task, False
     classes: list[Any] | None = None
-    positive_label = None
+    positive_label = favourable_label = None
     if task in ("binary", "multiclass"):
         observed = [plain_label(v) for v in pd.concat([y_train, y_test]).dropna().unique()]
         if model.can_call and model.classes is None:
@@ -314,9 +347,12 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         if task == "binary":
             positive_label, why = choose_positive_label(classes, y_train, opts.positive_label)
             notes.append(f"Positive label {str(positive_label)!r}: {why}.")
+            favourable_label = _favourable_label(classes, opts.favourable_label)
     else:
         if opts.positive_label is not None:
             raise AuditInputError("--positive-label applies to classification tasks only")
+        if opts.favourable_label is not None:
+            raise AuditInputError("--favourable-label applies to binary classification only")
         if model.can_call and model.classes is not None:
             raise AuditInputError(
                 f"the task is regression but the model is a classifier (classes {_shown([str(c) for c in model.classes])}); "
@@ -363,6 +399,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         features=features,
         model=model,
         positive_label=positive_label,
+        favourable_label=favourable_label,
         classes=classes,
         sensitive=list(opts.sensitive),
         id_column=opts.id_column,
@@ -375,14 +412,25 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         others=others,
         model_name=opts.model_name,
     )
+    model_inputs = ctx.model_inputs
+    ignored = [c for c in features if c not in set(model_inputs)]
+    if ignored:
+        which = "which has no effect on its outputs and is not counted as one of its inputs" if len(ignored) == 1 else \
+            "which have no effect on its outputs and are not counted as its inputs"
+        notes.append(f"The model is given {len(features)} columns but reads only {len(model_inputs)}: its preprocessing "
+                     f"drops {_shown(ignored, limit=20)}, {which}.")
     inputs = {"model": model_record, "datasets": records}
     task_record = {
         "type": task,
         "inferred": inferred,
         "target": opts.target,
         "positive_label": positive_label,
+        "favourable_label": favourable_label,
         "classes": classes,
         "features": features,
+        # the columns the model really reads (features less those its preprocessing drops);
+        # None in predictions-only mode, where which columns produced the predictions is unknown
+        "model_inputs": model_inputs if model.can_call else None,
         "sensitive": list(opts.sensitive),
         "id_column": opts.id_column,
         "group_column": opts.group_column,

@@ -22,7 +22,7 @@ from auditor.multiple_testing import CORRECTIONS
 from auditor.registry import Registry
 from auditor.results import SEVERITIES
 
-TOP_KEYS = ("version", "fail_on", "undecided_fail_on", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers",
+TOP_KEYS = ("version", "fail_on", "undecided_fail_on", "favourable_label", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers",
             "model_card", "time_limit_s")
 FEATURE_KEYS = ("immutable", "min", "max", "monotonic")
 MONOTONIC = ("increasing", "decreasing")
@@ -70,6 +70,10 @@ class Policy:
     #: lists such results as undecided without blocking. A result blocks only at or above
     #: ``fail_on`` too: an undecided finding never blocks where a failed one would not.
     undecided_fail_on: str = "high"
+    #: The binary outcome that benefits the person (a class label, as text), which the
+    #: fairness checks' selection rates count; None: not declared (the command line's
+    #: ``--favourable-label`` wins over it).
+    favourable_label: str | None = None
     allow_errors: bool = False
     correction: str = "holm"
     seed: int | None = None
@@ -217,6 +221,11 @@ def validate_policy(raw: dict[str, Any], registry: Registry, *, source: str = "a
     if undecided not in (*SEVERITIES, "never"):
         raise PolicyError(f"{where}: undecided_fail_on must be one of {[*SEVERITIES, 'never']}; got {undecided!r}.")
     policy.undecided_fail_on = undecided
+    if "favourable_label" in raw:
+        favourable = raw["favourable_label"]
+        if isinstance(favourable, bool) or not isinstance(favourable, (str, int, float)):
+            raise PolicyError(f"{where}: favourable_label must be a class label (text or a number); got {favourable!r}.")
+        policy.favourable_label = str(favourable)
     allow_errors = raw.get("allow_errors", False)
     if not isinstance(allow_errors, bool):
         raise PolicyError(f"{where}: allow_errors must be true or false; got {allow_errors!r}.")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
@@ -424,13 +424,58 @@ def _rates(g: np.ndarray) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         n = g.sum(axis=-1)
         pos, neg = g[..., FN] + g[..., TP], g[..., TN] + g[..., FP]
+        predicted = g[..., FP] + g[..., TP]
         return {
             "n": n,
-            "selection_rate": (g[..., FP] + g[..., TP]) / n,
+            "selection_rate": predicted / n,
             "true_positive_rate": np.where(pos > 0, g[..., TP] / pos, np.nan),
             "false_positive_rate": np.where(neg > 0, g[..., FP] / neg, np.nan),
+            "false_negative_rate": np.where(pos > 0, g[..., FN] / pos, np.nan),
+            "true_negative_rate": np.where(neg > 0, g[..., TN] / neg, np.nan),
+            "precision": np.where(predicted > 0, g[..., TP] / predicted, np.nan),
             "accuracy": (g[..., TN] + g[..., TP]) / n,
         }
+
+
+# The rates FR001 lays out per group for a binary task: name -> (numerator cells, denominator
+# cells, what it is). Error rates are those of the positive label; the selection rate counts
+# the favourable outcome (see ``favourable_cells``).
+BINARY_RATES: dict[str, tuple[tuple[int, ...], tuple[int, ...], str]] = {
+    "selection_rate": ((FP, TP), (TN, FP, FN, TP), "share predicted favourable"),
+    "true_positive_rate": ((TP,), (FN, TP), "positives predicted positive"),
+    "false_positive_rate": ((FP,), (TN, FP), "negatives predicted positive"),
+    "false_negative_rate": ((FN,), (FN, TP), "positives predicted negative"),
+    "true_negative_rate": ((TN,), (TN, FP), "negatives predicted negative"),
+    "precision": ((TP,), (FP, TP), "predicted positives that are positive"),
+    "accuracy": ((TN, TP), (TN, FP, FN, TP), "predictions that are right"),
+}
+# The error-rate gaps FR001 judges (FR002's equalized odds is the larger of the two ranges).
+JUDGED_RATE_GAPS = {"false_positive_rate": "max_false_positive_rate_gap",
+                    "false_negative_rate": "max_false_negative_rate_gap"}
+
+
+def favourable_outcome(ctx: AuditContext, positive: int) -> tuple[int | None, str]:
+    """The favourable outcome as a code of the binary outputs (None: not declared), and
+    the words that say what a selection rate counts."""
+    if ctx.favourable_label is None:
+        label = ctx.positive_label
+        return None, (f"selection rate = share predicted {_text(label)!r}, the positive label: no favourable outcome "
+                      "was declared (--favourable-label)")
+    code = ctx.classes.index(ctx.favourable_label)
+    return code, f"selection rate = share predicted {_text(ctx.favourable_label)!r}, the declared favourable outcome"
+
+
+def wilson_intervals(count: np.ndarray, nobs: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score intervals of proportions (NaN where there is no row to count); a
+    bootstrap interval of a rate of 0 or 1 collapses to a point, the score interval does not."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    count, nobs = np.asarray(count, dtype="float64"), np.asarray(nobs, dtype="float64")
+    low, high = np.full(count.shape, np.nan), np.full(count.shape, np.nan)
+    ok = nobs > 0
+    if ok.any():
+        low[ok], high[ok] = proportion_confint(count[ok], nobs[ok], alpha=1 - confidence, method="wilson")
+    return low, high
 
 
 def _spread(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -448,8 +493,14 @@ class GroupMetrics(Check):
     What it checks:
         For each sensitive feature and, with two or more, each intersection of them
         (``max_order``), the model's test metrics in every group, computed with
-        fairlearn's ``MetricFrame``. Binary tasks: rows, selection rate, true and false
-        positive rates, precision and accuracy. Multiclass tasks: rows and accuracy only,
+        fairlearn's ``MetricFrame``. Binary tasks: rows, positive labels, selection rate,
+        true and false positive rates, false negative and true negative rates, precision
+        and accuracy, each with its Wilson score interval (which, unlike a bootstrap, does
+        not collapse to a point at a rate of 0 or 1), and for each rate the highest and
+        the lowest group with their difference (bootstrap interval) and ratio. The error
+        rates are those of the positive label; the selection rate counts the favourable
+        outcome when one is declared (``--favourable-label``), the positive label
+        otherwise, and the evidence says which. Multiclass tasks: rows and accuracy only,
         since there is no positive class whose rates would mean anything (one-vs-rest
         rates for each class would multiply the table without changing the verdict).
         Regression: rows, mean absolute error and root mean squared error.
@@ -463,6 +514,12 @@ class GroupMetrics(Check):
         estimate of the bias that a largest gap carries). It warns above 0.05 and fails
         above 0.10; an interval that contains 0.10 reads inconclusive, as does an
         attribute with fewer than two groups large enough (its interval is widened to 1).
+        Binary tasks also judge the error-rate gaps, since equal accuracy can hide one
+        group's mistakes being false alarms and another's misses:
+        ``max_false_positive_rate_gap`` and ``max_false_negative_rate_gap`` (largest minus
+        smallest group rate over groups with at least ``min_group_labels`` rows of each
+        label, worst attribute, the same bootstrap): warn above 0.10, fail above 0.20, the
+        levels of FR002's equalized odds difference, which is the larger of the two.
         Regression judges ``max_relative_mae_gap`` instead, the largest group mean
         absolute error minus the smallest, divided by the overall one (scale-free): warn
         above 0.10, fail above 0.25.
@@ -497,11 +554,17 @@ class GroupMetrics(Check):
         "n_resamples": Param(default=500, kind="int", low=50, high=10000, help="bootstrap resamples"),
         "confidence": Param(default=0.95, kind="float", low=0.5, high=0.999, help="confidence level of the intervals"),
         "interval": _INTERVAL_PARAM,
+        "min_group_labels": Param(default=10, kind="int", low=1, high=1_000_000,
+                                  help="binary: rows of each label a group needs to enter the error-rate gaps"),
         "max_rows": Param(default=100_000, kind="int", low=100, help="test rows used at most (a seeded sample above)"),
     }
     thresholds = {
         "max_accuracy_gap": Threshold(direction="above", warn=0.05, fail=0.10, low=0, high=1,
                                       help="largest minus smallest group accuracy, worst attribute"),
+        "max_false_positive_rate_gap": Threshold(direction="above", warn=0.10, fail=0.20, low=0, high=1,
+                                                 help="binary: largest minus smallest group false positive rate, worst attribute"),
+        "max_false_negative_rate_gap": Threshold(direction="above", warn=0.10, fail=0.20, low=0, high=1,
+                                                 help="binary: largest minus smallest group false negative rate, worst attribute"),
         "max_relative_mae_gap": Threshold(direction="above", warn=0.10, fail=0.25, low=0, high=RELATIVE_GAP_BOUND,
                                           help="regression: (largest - smallest group MAE) / overall MAE, worst attribute"),
     }
@@ -520,24 +583,16 @@ class GroupMetrics(Check):
         from sklearn.metrics import (
             accuracy_score,
             mean_absolute_error,
-            precision_score,
             root_mean_squared_error,
         )
 
         out, attrs = prepared.out, prepared.attributes
+        if out.task == "binary":
+            return self._binary(ctx, params, prepared, flm)
         rng = ctx.rng(self.id)
         min_rows, conf = params["min_group_rows"], params["confidence"]
         regression = out.task == "regression"
-        if out.task == "binary":
-            y = (out.y == out.positive).astype(np.int64)
-            p = (out.pred == out.positive).astype(np.int64)
-            metric_fns = {
-                "selection_rate": flm.selection_rate,
-                "true_positive_rate": partial(flm.true_positive_rate, pos_label=1),
-                "false_positive_rate": partial(flm.false_positive_rate, pos_label=1),
-                "precision": partial(precision_score, zero_division=0), "accuracy": accuracy_score,
-            }
-        elif out.task == "multiclass":
+        if out.task == "multiclass":
             y, p = out.y, out.pred
             metric_fns = {"accuracy": accuracy_score}
         else:
@@ -680,6 +735,185 @@ class GroupMetrics(Check):
         )
 
 
+    # -- binary tasks: every rate per group, the error-rate gaps judged ---------------
+    def _binary(self, ctx, params, prepared: Prepared, flm) -> Findings:
+        from sklearn.metrics import accuracy_score, precision_score
+
+        out, attrs = prepared.out, prepared.attributes
+        rng = ctx.rng(self.id)
+        min_rows, min_labels, conf = params["min_group_rows"], params["min_group_labels"], params["confidence"]
+        y = (out.y == out.positive).astype(np.int64)
+        p = (out.pred == out.positive).astype(np.int64)
+        favourable, orientation = favourable_outcome(ctx, out.positive)
+        selected = (FP, TP) if favourable is None or favourable == out.positive else (TN, FN)
+        rates = dict(BINARY_RATES)
+        rates["selection_rate"] = (selected, rates["selection_rate"][1], rates["selection_rate"][2])
+        metric_fns = {
+            "selection_rate": partial(flm.selection_rate, pos_label=1 if selected == (FP, TP) else 0),
+            "true_positive_rate": partial(flm.true_positive_rate, pos_label=1),
+            "false_positive_rate": partial(flm.false_positive_rate, pos_label=1),
+            "false_negative_rate": partial(flm.false_negative_rate, pos_label=1),
+            "true_negative_rate": partial(flm.true_negative_rate, pos_label=1),
+            "precision": partial(precision_score, zero_division=np.nan),
+            "accuracy": accuracy_score,
+        }
+        observed = cell_counts(prepared.strata, 2 * y + p, prepared.n_strata, 4)
+        boot = resample_cell_counts(observed, n_resamples=params["n_resamples"], rng=rng)
+
+        def rate(counts: np.ndarray, name: str) -> np.ndarray:
+            num, den = rates[name][0], rates[name][1]
+            top, bottom = counts[..., list(num)].sum(-1).astype("float64"), counts[..., list(den)].sum(-1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(bottom > 0, top / np.maximum(bottom, 1), np.nan)
+
+        per_attr = []  # (g_obs, g_boot, eligible, rate-eligible) per attribute
+        group_rows, gap_rows, figure_rows = [], [], []
+        estimates: dict[str, list] = {m: [] for m in ("accuracy", *JUDGED_RATE_GAPS)}
+        boots: dict[str, list] = {m: [] for m in estimates}
+        reasons, rate_reasons = [], []
+        for attr in attrs:
+            sg = stratum_groups(attr, prepared.strata, prepared.n_strata)
+            g_obs, g_boot = by_group(observed, sg, len(attr.groups)), by_group(boot, sg, len(attr.groups))
+            eligible = np.flatnonzero(attr.sizes >= min_rows)
+            labels_ok = (g_obs[:, FN] + g_obs[:, TP] >= min_labels) & (g_obs[:, TN] + g_obs[:, FP] >= min_labels)
+            rate_eligible = eligible[labels_ok[eligible]]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a group with one class gives sklearn's ill-defined warnings
+                t = cell_table(attr.codes, y, p)
+                table = flm.MetricFrame(metrics=metric_fns, y_true=t.y, y_pred=t.p, sensitive_features=t.group,
+                                        sample_params={k: {"sample_weight": t.weight} for k in metric_fns}).by_group
+            table = table.reindex(range(len(attr.groups)))
+            for name in metric_fns:  # fairlearn's numbers and the counts' agree on the observed rows
+                for g in eligible:
+                    _agree(f"{name} ({attr.name}: {attr.groups[g]})", _num(rate(g_obs[g], name)), _num(table.loc[g, name]),
+                           "fairlearn MetricFrame")
+            per_attr.append((g_obs, g_boot, eligible, rate_eligible, table))
+            if len(eligible) < 2:
+                reasons.append(_undecidable_reason(attr, eligible, min_rows))
+                estimates["accuracy"].append(None)
+                boots["accuracy"].append(None)
+            else:
+                estimates["accuracy"].append(float(_spread(rate(g_obs, "accuracy"), eligible)))
+                boots["accuracy"].append(_spread(rate(g_boot, "accuracy"), eligible))
+            if len(rate_eligible) < 2:
+                if len(eligible) >= 2:
+                    rate_reasons.append(f"{_text(attr.name)} has fewer than two groups with {min_labels} rows of each label")
+                for name in JUDGED_RATE_GAPS:
+                    estimates[name].append(None)
+                    boots[name].append(None)
+            else:
+                for name in JUDGED_RATE_GAPS:
+                    estimates[name].append(float(_spread(rate(g_obs, name), rate_eligible)))
+                    boots[name].append(_spread(rate(g_boot, name), rate_eligible))
+
+            # the per-group table: every rate with its score interval
+            for g, group in enumerate(attr.groups):
+                cells = g_obs[g]
+                row = [_text(attr.name), _text(group), int(attr.sizes[g]), int(cells[FN] + cells[TP])]
+                for name in metric_fns:
+                    num, den = rates[name][0], rates[name][1]
+                    k, n = int(cells[list(num)].sum()), int(cells[list(den)].sum())
+                    lo, hi = wilson_intervals(np.array([k]), np.array([n]), conf)
+                    row.append(_ci_text(k / n if n else None, _num(lo[0]), _num(hi[0])))
+                row.append("" if g in rate_eligible else f"fewer than {min_rows} rows" if attr.sizes[g] < min_rows
+                           else f"fewer than {min_labels} rows of a label")
+                group_rows.append(row)
+                if g in eligible:
+                    acc = float(rate(cells, "accuracy"))
+                    lo, hi = wilson_intervals(np.array([cells[TN] + cells[TP]]), np.array([cells.sum()]), conf)
+                    figure_rows.append((f"{attr.name}: {group}", acc, _num(lo[0]), _num(hi[0])))
+            # the gaps: for each rate, the highest and the lowest group, difference and ratio
+            for name in metric_fns:
+                among = eligible if name in ("selection_rate", "accuracy", "precision") else rate_eligible
+                values = rate(g_obs, name)
+                among = among[np.isfinite(values[among])]
+                if len(among) < 2:
+                    continue
+                hi_g, lo_g = int(among[np.argmax(values[among])]), int(among[np.argmin(values[among])])
+                diff = float(values[hi_g] - values[lo_g])
+                d_lo, d_hi = bootstrap_interval(diff, _spread(rate(g_boot, name), among), confidence=conf,
+                                                method=params["interval"], limits=(0.0, 1.0))
+                ratio = float(values[lo_g] / values[hi_g]) if values[hi_g] > 0 else None
+                gap_rows.append([_text(attr.name), name.replace("_", " "),
+                                 f"{_text(attr.groups[hi_g])}: {values[hi_g]:.3f}", f"{_text(attr.groups[lo_g])}: {values[lo_g]:.3f}",
+                                 _ci_text(diff, d_lo, d_hi), None if ratio is None else round(ratio, 3), len(among)])
+
+        metrics: dict[str, Metric] = {}
+        worst: dict[str, int | None] = {}
+        for name, metric_name, words in (
+            ("accuracy", "max_accuracy_gap", "largest minus smallest group accuracy"),
+            ("false_positive_rate", "max_false_positive_rate_gap", "largest minus smallest group false positive rate"),
+            ("false_negative_rate", "max_false_negative_rate_gap", "largest minus smallest group false negative rate"),
+        ):
+            undecided = bool(reasons or (name != "accuracy" and rate_reasons))
+            value, low, high, w = combine_worst(estimates[name], boots[name], worst="max", undecided=undecided, bound=1.0,
+                                                confidence=conf, method=params["interval"], limits=(0.0, 1.0))
+            worst[name] = w
+            metrics[metric_name] = Metric(value, low, high, description=(
+                f"{words}, worst attribute ({conf:.0%} bootstrap interval of the maximum)"
+                + (f"; groups with at least {min_labels} rows of each label" if name != "accuracy" else "")
+                + ("; widened: an attribute has fewer than two groups large enough" if undecided else "")))
+        metrics["groups"] = Metric(int(sum(len(a.groups) for a in attrs)), description="groups and intersections measured")
+        metrics["groups_excluded"] = Metric(int(sum(int((a.sizes < min_rows).sum()) for a in attrs)),
+                                            description=f"groups with fewer than {min_rows} rows, left out of the comparison")
+
+        columns = ["attribute", "group", "rows", "positive labels"] + [k.replace("_", " ") for k in metric_fns] + ["left out"]
+        note = (f"Estimate (Wilson {conf:.0%} score interval). {orientation[0].upper() + orientation[1:]}. The error rates "
+                f"are those of the positive label {_text(ctx.positive_label)!r}. fairlearn MetricFrame.")
+        if len(group_rows) > MAX_ROWS:
+            note += f" Showing {MAX_ROWS} of {len(group_rows)} groups."
+        evidence = [
+            Evidence(title="Rates per group", columns=columns, rows=group_rows[:MAX_ROWS], note=note),
+            Evidence(title="Gaps between groups", columns=["attribute", "rate", "highest", "lowest", "difference",
+                                                           "ratio (lowest / highest)", "groups compared"],
+                     rows=gap_rows[:MAX_ROWS],
+                     note=(f"Difference: highest minus lowest group, with its {conf:.0%} bootstrap interval (rows resampled "
+                           f"within groups, {params['n_resamples']} resamples, seed {ctx.seed_for(self.id)}). Error rates "
+                           f"compare groups with at least {min_labels} rows of each label."
+                           + (f" Showing {MAX_ROWS} of {len(gap_rows)}." if len(gap_rows) > MAX_ROWS else ""))),
+        ]
+        figures = [interval_chart(
+            "Accuracy per group", figure_rows[:MAX_ROWS], xlabel="accuracy",
+            caption=f"Dots: estimates on the test rows; bars: Wilson {conf:.0%} score intervals.",
+        )] if figure_rows else []
+
+        acc = metrics["max_accuracy_gap"]
+        if acc.value is None:
+            summary = "Could not compare groups: " + "; ".join(reasons) + "."
+        else:
+            parts = []
+            for name, label in (("accuracy", "Accuracy"), ("false_positive_rate", "the false positive rate"),
+                                ("false_negative_rate", "the false negative rate")):
+                w = worst[name]
+                if w is None:
+                    continue
+                attr = attrs[w]
+                g_obs, _, eligible, rate_eligible, _ = per_attr[w]
+                among = eligible if name == "accuracy" else rate_eligible
+                values = rate(g_obs, name)
+                hi_g, lo_g = among[np.argmax(values[among])], among[np.argmin(values[among])]
+                m = metrics["max_accuracy_gap" if name == "accuracy" else JUDGED_RATE_GAPS[name]]
+                parts.append(f"{label} differs most across {_text(attr.name)}: {values[hi_g]:.3f} for {_text(attr.groups[hi_g])} "
+                             f"and {values[lo_g]:.3f} for {_text(attr.groups[lo_g])}, a gap of {_ci_text(m.value, m.ci_low, m.ci_high)}")
+            summary = "; ".join(parts) + "."
+            summary = summary[0].upper() + summary[1:]
+            if reasons or rate_reasons:
+                summary += " Not measurable: " + "; ".join(reasons + rate_reasons) + "."
+        excluded = metrics["groups_excluded"].value
+        if excluded:
+            summary += f" {wording.count(excluded, 'group')} with fewer than {min_rows} rows {'is' if excluded == 1 else 'are'} shown but not compared."
+        summary += f" {orientation[0].upper() + orientation[1:]}."
+        return Findings(
+            summary=summary, metrics=metrics, evidence=evidence, figures=figures, sample=prepared.sample,
+            recommendation=(
+                "Find where a gap comes from (group size in training, feature quality, label quality) before mitigating. "
+                "Unequal false positive or false negative rates mean the model's mistakes fall more on one group: decide "
+                "which error costs the people concerned more, then try fairlearn's ThresholdOptimizer (per-group thresholds "
+                "for equal error rates) or ExponentiatedGradient, or AIF360's Reweighing, and measure again."
+            ),
+        )
+
+
 # -- FR002 ---------------------------------------------------------------------------
 def _design_matrix(frame: pd.DataFrame, columns: list[str], *, max_levels: int) -> np.ndarray:
     """Inputs as numbers for a distance: numeric columns imputed and standardised, others one-hot."""
@@ -725,6 +959,8 @@ class _AttributeDisparity:
     pair: tuple[int, int] | None  # (least selected, most selected) group codes
     per_group: list[list[Any]]
     left_out: list[list[Any]]
+    #: the two equalized-odds rates' (name, range, highest group, its rate, lowest group, its rate)
+    odds_ranges: list[tuple[str, float, str, float, str, float]] = field(default_factory=list)
 
 
 class Disparities(Check):
@@ -832,6 +1068,9 @@ class Disparities(Check):
         "https://aif360.readthedocs.io/en/stable/modules/sklearn.html#metrics",
     )
 
+    # The measures that change when the other label is the favourable one (a selection
+    # rate s becomes 1 - s): without a declared favourable outcome both are judged.
+    ORIENTED = ("demographic_parity_ratio", "disparate_impact_ratio", "equal_opportunity_difference")
     # metric -> (how the worst attribute is chosen, the value an unmeasurable attribute could reach)
     COMBINED: dict[str, tuple[str, float]] = {
         "demographic_parity_difference": ("max", 1.0),
@@ -871,12 +1110,29 @@ class Disparities(Check):
         cells = 2 * y + p
         observed = cell_counts(prepared.strata, cells, prepared.n_strata, 4)
         boot = resample_cell_counts(observed, n_resamples=params["n_resamples"], rng=rng)
+        # Every disparity is computed with "positive" meaning favourable. Turning the other
+        # label into the favourable one maps each cell c to 3 - c (TN <-> TP, FP <-> FN).
+        favourable, _ = favourable_outcome(ctx, out.positive)
+        other = next(c for c in range(len(ctx.classes)) if c != out.positive)
+        flipped = (1 - y, 1 - p, observed[..., ::-1], boot[..., ::-1])
+        if favourable is None:  # not declared: both orientations, the worse counting
+            orientations = [(out.positive, (y, p, observed, boot)), (other, flipped)]
+        elif favourable == out.positive:
+            orientations = [(out.positive, (y, p, observed, boot))]
+        else:
+            orientations = [(other, flipped)]
+        labels = [ctx.classes[code] for code, _ in orientations]
 
-        results: list[_AttributeDisparity] = []
+        by_orientation: list[list[_AttributeDisparity]] = []
         with sklearn.config_context(assume_finite=True), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # zero-division warnings of a group without positives
-            for attr in attrs:
-                results.append(self._attribute(attr, y, p, observed, boot, prepared, min_rows, params["min_group_labels"], flm, aif))
+            for code, (yo, po, obs_o, boot_o) in orientations:
+                by_orientation.append([self._attribute(attr, yo, po, obs_o, boot_o, prepared, min_rows,
+                                                       params["min_group_labels"], flm, aif, flipped=code != out.positive)
+                                       for attr in attrs])
+        results = by_orientation[0]
+        y, p = orientations[0][1][0], orientations[0][1][1]
+        boot = orientations[0][1][3]
 
         reasons = [_undecidable_reason(r.attr, r.eligible, min_rows) for r in results if len(r.eligible) < 2]
         odds_reasons = [
@@ -885,14 +1141,25 @@ class Disparities(Check):
         ]
         metrics: dict[str, Metric] = {}
         worst_attr: dict[str, int | None] = {}
+        worst_orientation: dict[str, int] = {}
         for name, (worst, bound) in self.COMBINED.items():
             needs_labels = name in ("equalized_odds_difference", "equal_opportunity_difference")
             undecided = bool(reasons or (needs_labels and odds_reasons))
-            value, low, high, w = combine_worst([r.estimates[name] for r in results], [r.boots[name] for r in results],
+            # an orientation-free measure is the same in both; the others take the worse one
+            pool = by_orientation if name in self.ORIENTED else by_orientation[:1]
+            flat = [r for rs in pool for r in rs]
+            value, low, high, w = combine_worst([r.estimates[name] for r in flat], [r.boots[name] for r in flat],
                                                 worst=worst, undecided=undecided, bound=bound, confidence=conf,
                                                 method=params["interval"], limits=self.LIMITS[name])
-            worst_attr[name] = w
-            where = f"; worst: {results[w].attr.name}" if w is not None else ""
+            worst_attr[name] = None if w is None else w % len(attrs)
+            worst_orientation[name] = 0 if w is None else w // len(attrs)
+            where = f"; worst: {results[worst_attr[name]].attr.name}" if w is not None else ""
+            if name in self.ORIENTED and w is not None:
+                where += (f", {_text(labels[worst_orientation[name]])!r} favourable" if len(pool) == 1 else
+                          f", the worse of both orientations ({_text(labels[worst_orientation[name]])!r} favourable); "
+                          "no favourable outcome declared")
+            if name == "equalized_odds_difference" and w is not None:
+                where += f"; driven by the {self._odds_driver(results[worst_attr[name]])}"
             metrics[name] = Metric(value, low, high, description=f"{self.DESCRIPTIONS[name]}, worst attribute ({conf:.0%} interval){where}"
                                    + ("; interval widened: an attribute could not be measured" if undecided else ""))
         # Average odds difference is signed: the attribute with the largest magnitude, with its own interval.
@@ -908,6 +1175,8 @@ class Disparities(Check):
         else:
             metrics["average_odds_difference"] = Metric(None, description=self.DESCRIPTIONS["average_odds_difference"])
         metrics["theil_index"] = self._theil(y, p, boot, conf, aif)
+        metrics["theil_index"].description += (f"; favourable: {_text(labels[0])!r}" if favourable is not None else
+                                               f"; {_text(labels[0])!r} taken as favourable (none declared)")
         consistency, n_consistency = self._consistency(ctx, out, p, params, seed, conf, aif)
         metrics["consistency"] = consistency
         metrics["groups_excluded"] = Metric(int(sum(int((r.attr.sizes < min_rows).sum()) for r in results)),
@@ -920,7 +1189,10 @@ class Disparities(Check):
         if n_consistency:
             sample["consistency_rows"] = n_consistency
 
-        evidence = self._evidence(results, min_rows, conf, params, seed)
+        primary_flipped = orientations[0][0] != out.positive
+        evidence = self._evidence(results, min_rows, conf, params, seed, favourable=labels[0], flipped=primary_flipped)
+        if len(by_orientation) > 1:
+            evidence.append(self._orientation_evidence(by_orientation, labels, conf, params))
         figure_rows = []
         for r in results:
             for name in ("demographic_parity_difference", "equalized_odds_difference"):
@@ -932,7 +1204,19 @@ class Disparities(Check):
             "Disparities per sensitive attribute", figure_rows[:MAX_ROWS], xlabel="difference between groups",
             caption=f"Dots: estimates; bars: {conf:.0%} bootstrap intervals (rows resampled within groups); 0 is parity.",
         )] if figure_rows else []
-        return Findings(summary=self._summary(results, metrics, worst_attr, reasons, odds_reasons, min_rows, conf),
+        summary = self._summary(results, metrics, worst_attr, reasons, odds_reasons, min_rows, conf)
+        di, w = metrics["disparate_impact_ratio"], worst_attr["disparate_impact_ratio"]
+        if favourable is not None:
+            summary = f"Selection rate = share predicted {_text(labels[0])!r}, the declared favourable outcome. " + summary
+        elif w is not None:
+            both = []
+            for o, label in enumerate(labels):
+                v = by_orientation[o][w].estimates["disparate_impact_ratio"]
+                both.append(f"{v:.3f} with {_text(label)!r} favourable" if v is not None else f"not measurable with {_text(label)!r} favourable")
+            summary = (f"No favourable outcome was declared (--favourable-label, or the policy's favourable_label): the "
+                       f"disparate impact ratio depends on it ({_text(results[w].attr.name)}: {', '.join(both)}), so both "
+                       f"orientations are judged and the worse counts ({di.value:.3f}). " + summary)
+        return Findings(summary=summary,
                         metrics=metrics, evidence=evidence, figures=figures, sample=sample,
                         recommendation=(
                             "Decide which criterion the decision calls for (equal selection, or equal error rates for the "
@@ -943,7 +1227,17 @@ class Disparities(Check):
                         ))
 
     # -- one attribute --------------------------------------------------------------
-    def _attribute(self, attr, y, p, observed, boot, prepared, min_rows, min_labels, flm, aif) -> _AttributeDisparity:
+    @staticmethod
+    def _odds_driver(r: _AttributeDisparity) -> str:
+        """Which rate's range is the equalized odds difference, in words with its groups."""
+        name, width, hi_name, hi, lo_name, lo = max(r.odds_ranges, key=lambda t: t[1])
+        return f"{name} ({hi:.3f} for {hi_name}, {lo:.3f} for {lo_name})"
+
+    def _attribute(self, attr, y, p, observed, boot, prepared, min_rows, min_labels, flm, aif, *,
+                   flipped: bool = False) -> _AttributeDisparity:
+        """One attribute's disparities with ``y``/``p`` = 1 for the favourable outcome; ``flipped``:
+        that is the negative label, so the true and false positive rates here are, in the
+        positive label's terms, the true and false negative rates."""
         n_groups = len(attr.groups)
         sg = stratum_groups(attr, prepared.strata, prepared.n_strata)
         g_obs = by_group(observed, sg, n_groups)
@@ -960,6 +1254,7 @@ class Disparities(Check):
         tpr_b, fpr_b = r_boot["true_positive_rate"], r_boot["false_positive_rate"]
         tpr_o, fpr_o = r_obs["true_positive_rate"], r_obs["false_positive_rate"]
         pair = None
+        odds_ranges: list[tuple[str, float, str, float, str, float]] = []
         if len(eligible) >= 2:
             t = table.only(eligible)
             kw = {"sensitive_features": t.group, "sample_weight": t.weight}
@@ -1008,6 +1303,12 @@ class Disparities(Check):
             _agree(f"equalized odds difference ({attr.name})",
                    float(max(_spread(tpr_o, odds_eligible), _spread(fpr_o, odds_eligible))),
                    estimates["equalized_odds_difference"], "fairlearn")
+            rate_names = ("true negative rate", "false negative rate") if flipped else ("true positive rate", "false positive rate")
+            for rate_name, values in zip(rate_names, (tpr_o, fpr_o)):
+                hi_g = int(odds_eligible[np.argmax(values[odds_eligible])])
+                lo_g = int(odds_eligible[np.argmin(values[odds_eligible])])
+                odds_ranges.append((rate_name, float(values[hi_g] - values[lo_g]), _text(attr.groups[hi_g]),
+                                    float(values[hi_g]), _text(attr.groups[lo_g]), float(values[lo_g])))
 
         per_group = []
         if pair is not None:
@@ -1030,7 +1331,7 @@ class Disparities(Check):
                      else f"fewer than {min_labels} rows of a label: in no error-rate disparity"]
                     for g in range(n_groups) if attr.sizes[g] < min_rows or not labels_ok[g]]
         return _AttributeDisparity(attr=attr, eligible=eligible, odds_eligible=odds_eligible, estimates=estimates,
-                                   boots=boots, pair=pair, per_group=per_group, left_out=left_out)
+                                   boots=boots, pair=pair, per_group=per_group, left_out=left_out, odds_ranges=odds_ranges)
 
     # -- whole-population measures ---------------------------------------------------
     @staticmethod
@@ -1075,7 +1376,28 @@ class Disparities(Check):
         return Metric(estimate, low, high, description=f"{description}, {n_rows} sampled rows"), n_rows
 
     # -- presentation ----------------------------------------------------------------
-    def _evidence(self, results, min_rows, conf, params, seed) -> list[Evidence]:
+    def _orientation_evidence(self, by_orientation, labels, conf, params) -> Evidence:
+        """The measures that depend on which outcome is favourable, in both orientations."""
+        rows = []
+        for o, label in enumerate(labels):
+            for r in by_orientation[o]:
+                cells = []
+                for name in self.ORIENTED:
+                    est, b = r.estimates[name], r.boots[name]
+                    lo, hi = (bootstrap_interval(est, b, confidence=conf, method=params["interval"], limits=self.LIMITS[name])
+                              if b is not None and est is not None else (None, None))
+                    cells.append(_ci_text(est, lo, hi))
+                rows.append([_text(label), _text(r.attr.name), *cells])
+        return Evidence(
+            title="With each outcome taken as the favourable one",
+            columns=["favourable outcome", "attribute", *[n.replace("_", " ") for n in self.ORIENTED]],
+            rows=rows[:MAX_ROWS],
+            note=("No favourable outcome was declared, and these measures change with it (a selection rate s becomes "
+                  "1 - s): each is judged at the worse of the two. Declare the outcome that benefits the person with "
+                  "--favourable-label or the policy's favourable_label."),
+        )
+
+    def _evidence(self, results, min_rows, conf, params, seed, *, favourable: Any = None, flipped: bool = False) -> list[Evidence]:
         def cell(r: _AttributeDisparity, name: str) -> str:
             est = r.estimates[name]
             lo, hi = (bootstrap_interval(est, r.boots[name], confidence=conf, method=params["interval"],
@@ -1103,17 +1425,20 @@ class Disparities(Check):
         if per_group:
             evidence.append(Evidence(
                 title="Each group against the most selected group (AIF360)",
-                columns=["attribute", "group", "rows", "positive labels", "selection rate", "true positive rate",
-                         "false positive rate", "statistical parity difference", "disparate impact ratio",
-                         "average odds difference"],
+                columns=["attribute", "group", "rows", f"labels {_text(favourable)!r}", "selection rate",
+                         "true negative rate" if flipped else "true positive rate",
+                         "false negative rate" if flipped else "false positive rate",
+                         "statistical parity difference", "disparate impact ratio", "average odds difference"],
                 rows=per_group[:MAX_ROWS],
-                note=f"Groups with at least {min_rows} rows." + (f" Showing {MAX_ROWS} of {len(per_group)}." if len(per_group) > MAX_ROWS else ""),
+                note=f"Groups with at least {min_rows} rows. Selection rate = share predicted {_text(favourable)!r}; "
+                     f"reference: the group most often predicted {_text(favourable)!r}."
+                     + (f" Showing {MAX_ROWS} of {len(per_group)}." if len(per_group) > MAX_ROWS else ""),
             ))
         left_out = [row for r in results for row in r.left_out]
         if left_out:
             evidence.append(Evidence(
                 title="Groups left out",
-                columns=["attribute", "group", "rows", "positive labels", "negative labels", "why"],
+                columns=["attribute", "group", "rows", f"labels {_text(favourable)!r}", "other labels", "why"],
                 rows=left_out[:MAX_ROWS],
                 note="Too few rows to estimate their rates; never averaged into another group."
                      + (f" Showing {MAX_ROWS} of {len(left_out)}." if len(left_out) > MAX_ROWS else ""),
@@ -1703,7 +2028,7 @@ class SensitiveAttributeAsInput(Check):
             return Findings(status="skipped", summary=(
                 "Skipped: predictions-only mode: which columns the model read is unknown, so whether a sensitive "
                 "feature is a model input cannot be told."))
-        features = set(ctx.features)
+        features = set(ctx.model_inputs)
         used = [c for c in ctx.sensitive if c in features]
         rows = [[_text(c), "yes" if c in features else "no",
                  ", ".join(r for r in ("train", "test", "current") if ctx.has(r) and c in ctx.frame(r).columns) or "none"]

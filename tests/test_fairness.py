@@ -214,7 +214,16 @@ def test_hand_computed_example():
     assert metric(result, "max_accuracy_gap")["value"] == pytest.approx(0.15)
     table = result.evidence[0]
     assert table["rows"][0][:3] == ["group", "A", 40]
-    assert table["rows"][0][3:8] == pytest.approx([0.5, 0.8, 0.2, 16 / 20, 0.8])
+    assert table["rows"][0][3] == 20  # positive labels
+    # selection, TPR, FPR, FNR, TNR, precision, accuracy, each "estimate (low to high)"
+    assert [float(cell.split()[0]) for cell in table["rows"][0][4:11]] == pytest.approx([0.5, 0.8, 0.2, 0.2, 0.8, 0.8, 0.8])
+    assert [float(cell.split()[0]) for cell in table["rows"][1][4:11]] == pytest.approx([0.25, 0.4, 0.1, 0.6, 0.9, 0.8, 0.65])
+    # the error-rate gaps are judged: FNR 0.6 vs 0.2, FPR 0.2 vs 0.1
+    assert metric(result, "max_false_negative_rate_gap")["value"] == pytest.approx(0.4)
+    assert metric(result, "max_false_positive_rate_gap")["value"] == pytest.approx(0.1)
+    gaps = {row[1]: row for row in result.evidence[1]["rows"]}
+    assert gaps["false negative rate"][2:4] == ["B: 0.600", "A: 0.200"]
+    assert gaps["false negative rate"][5] == pytest.approx(0.2 / 0.6, abs=1e-3)
 
 
 def test_check_calls_the_libraries_on_counts_and_they_match_rows():
@@ -313,6 +322,7 @@ def test_intersections_are_compared_and_listed():
     result = run("FR003", ctx)
     groups = [(r[0], r[1]) for r in result.evidence[0]["rows"]]
     assert ("group & band", "A & x") in groups and metric(result, "groups")["value"] == 2 + 3 + 6
+    ctx.favourable_label = 1  # undeclared, the disparate impact with 0 favourable (0.874, 0.78-0.96) is undecided
     fr002 = run("FR002", ctx, consistency_rows=0)
     table = fr002.evidence[0]
     assert [r[0] for r in table["rows"]] == ["group", "band", "group & band"]

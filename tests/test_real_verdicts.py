@@ -455,3 +455,113 @@ def test_dq006_still_finds_a_sentinel_in_a_count():
     row = next(r for r in findings.evidence[0].rows if r[0] == "priors_count")
     assert row[6] == pytest.approx(0.02, abs=0.005)
     assert row[3] < 9999  # the upper bound, in the column's own units, lies below the sentinel
+
+
+# -- fairness: error rates by group and the favourable outcome -----------------------------
+def _recidivism_frame() -> pd.DataFrame:
+    """Confusion counts with the published error rates of a recidivism risk score: FPR 0.423
+    vs 0.220 and FNR 0.285 vs 0.496; accuracy 0.650 vs 0.672 (y = 1: reoffends)."""
+    cells = {"African-American": {(0, 0): 874, (0, 1): 640, (1, 0): 473, (1, 1): 1188},
+             "Caucasian": {(0, 0): 999, (0, 1): 282, (1, 0): 408, (1, 1): 414}}
+    rows = [(race, y, p) for race, c in cells.items() for (y, p), n in c.items() for _ in range(n)]
+    return pd.DataFrame(rows, columns=["race", "y", "pred"])
+
+
+def _predictions_ctx(frame: pd.DataFrame, *, favourable=None) -> AuditContext:
+    from auditor.adapters import PredictionsAdapter
+
+    frame = frame.assign(f=range(len(frame)))
+    return AuditContext(datasets={"test": frame}, target="y", task="binary", features=["f"],
+                        model=PredictionsAdapter(prediction_column="pred"), positive_label=1,
+                        favourable_label=favourable, classes=[0, 1], sensitive=["race"], seed=0)
+
+
+def test_fr001_judges_error_rate_gaps_not_only_accuracy():
+    # Before: FR001 judged accuracy alone (gap 0.022) and passed; FNR was never shown.
+    import checks.fairness as fr
+
+    findings, status = run_check(fr.GroupMetrics, _predictions_ctx(_recidivism_frame()))
+    assert findings.metrics["max_accuracy_gap"].value == pytest.approx(0.0222, abs=1e-3)
+    fpr, fnr = findings.metrics["max_false_positive_rate_gap"], findings.metrics["max_false_negative_rate_gap"]
+    assert fpr.value == pytest.approx(0.423 - 0.220, abs=1e-3)
+    assert fnr.value == pytest.approx(0.496 - 0.285, abs=1e-3)
+    assert fpr.ci_low > 0.1 and fnr.ci_low > 0.1  # at least warn, whatever the point estimate
+    assert status != "pass"
+    columns = findings.evidence[0].columns
+    for rate in ("selection rate", "true positive rate", "false positive rate", "false negative rate",
+                 "true negative rate", "precision"):
+        assert rate in columns
+    black = next(r for r in findings.evidence[0].rows if r[1] == "African-American")
+    assert black[columns.index("false positive rate")].startswith("0.423 (")  # with its interval
+    gaps = {r[1]: r for r in findings.evidence[1].rows}
+    assert gaps["false negative rate"][2] == "Caucasian: 0.496" and gaps["false negative rate"][5] == pytest.approx(0.285 / 0.496, abs=2e-3)
+    assert "false positive rate differs most across race: 0.423" in findings.summary
+
+
+def test_fr002_says_which_rate_drives_equalized_odds():
+    import checks.fairness as fr
+
+    findings, _ = run_check(fr.Disparities, _predictions_ctx(_recidivism_frame(), favourable=0), consistency_rows=0)
+    eod = findings.metrics["equalized_odds_difference"]
+    assert eod.value == pytest.approx(0.211, abs=1e-3)
+    # favourable = not reoffending: the rates here are the true and false negative rates
+    assert "driven by the false negative rate (0.496 for Caucasian, 0.285 for African-American)" in eod.description
+
+
+def test_disparate_impact_follows_the_declared_favourable_outcome():
+    # Selection of 'reoffends' (1): 0.576 vs 0.331, ratio 0.575; of 'does not' (0): 0.424 vs 0.669, ratio 0.634.
+    import checks.fairness as fr
+
+    frame = _recidivism_frame()
+    declared = {fav: run_check(fr.Disparities, _predictions_ctx(frame, favourable=fav), consistency_rows=0)[0]
+                for fav in (0, 1)}
+    assert declared[1].metrics["disparate_impact_ratio"].value == pytest.approx(0.331 / 0.576, abs=2e-3)
+    assert declared[0].metrics["disparate_impact_ratio"].value == pytest.approx(0.424 / 0.669, abs=2e-3)
+    assert declared[0].summary.startswith("Selection rate = share predicted '0', the declared favourable outcome.")
+    # Orientation-free measures do not move.
+    for name in ("demographic_parity_difference", "equalized_odds_difference", "average_odds_difference"):
+        assert declared[0].metrics[name].value == pytest.approx(declared[1].metrics[name].value)
+    # Undeclared: never silently one of the two; both are judged, the worse counts, and the summary says so.
+    undeclared, _ = run_check(fr.Disparities, _predictions_ctx(frame), consistency_rows=0)
+    assert undeclared.metrics["disparate_impact_ratio"].value == pytest.approx(declared[1].metrics["disparate_impact_ratio"].value)
+    assert undeclared.summary.startswith("No favourable outcome was declared")
+    assert "0.575 with '1' favourable, 0.634 with '0' favourable" in undeclared.summary
+    assert any(e.title == "With each outcome taken as the favourable one" for e in undeclared.evidence)
+
+
+def test_favourable_label_policy_key_and_option(capsys, scored_cancer):
+    registry = load_registry()
+    assert validate_policy({"favourable_label": "benign"}, registry).favourable_label == "benign"
+    assert validate_policy({"favourable_label": 1}, registry).favourable_label == "1"
+    with pytest.raises(PolicyError, match=r"favourable_label must be a class label \(text or a number\); got \['a'\]"):
+        validate_policy({"favourable_label": ["a"]}, registry)
+    from tests.test_cli import run_cli
+
+    d = scored_cancer
+    code, out, err = run_cli(capsys, "run", "-q", "--test", str(d / "scored.csv"), "--target", "y",
+                             "--predictions", "pred", "--favourable-label", "nope", "--out", str(d / "out"))
+    assert code == 2
+    assert "--favourable-label 'nope' is not a class of the target; classes are ['benign', 'malignant']" in err
+
+
+# -- LK003 on an honest strong predictor ------------------------------------------------------
+def test_lk003_does_not_block_an_honest_strong_predictor():
+    # Breast cancer: 'worst radius' alone reaches test AUC 0.957 (0.928-0.980). With warn 0.90
+    # and fail 0.97 that was undecided, at least warn, and blocked a clean audit at critical.
+    import checks.leakage as lk
+
+    ctx = _breast_cancer_ctx(1.0)
+    findings, status = run_check(lk.TargetLeakage, ctx)
+    best = findings.metrics["max_single_feature_score"]
+    assert 0.93 < best.value < 0.98 and best.ci_high < 0.99
+    assert status == "warn"
+    assert evaluate_gate([CheckResult(id="LK003", name="target-leakage", area="leakage", status=status,
+                                      severity="critical", summary=findings.summary,
+                                      metrics={k: m.to_dict() for k, m in findings.metrics.items()})], Policy())["passed"]
+    # A copy of the target still fails outright.
+    train, test = ctx.frame("train").copy(), ctx.frame("test").copy()
+    train["recorded_outcome"], test["recorded_outcome"] = train["y"] * 3.0, test["y"] * 3.0
+    leaked = AuditContext(datasets={"train": train, "test": test}, target="y", task="binary",
+                          features=[*ctx.features, "recorded_outcome"], model=ctx.model, seed=0,
+                          positive_label=1, classes=[0, 1])
+    assert run_check(lk.TargetLeakage, leaked)[1] == "fail"

@@ -241,6 +241,9 @@ def _task(task: dict[str, Any]) -> dict[str, Any]:
         details.append(("target", str(task["target"])))
     if task.get("positive_label") is not None:
         details.append(("positive label", str(task["positive_label"])))
+    if task.get("type") == "binary" and task.get("sensitive"):
+        favourable = task.get("favourable_label")
+        details.append(("favourable outcome", str(favourable) if favourable is not None else "not declared"))
     if task.get("classes") and len(task["classes"]) <= 12:
         details.append(("classes", ", ".join(str(c) for c in task["classes"])))
     if task.get("features"):
@@ -278,6 +281,11 @@ def _ethics(report: dict[str, Any]) -> dict[str, Any]:
         fairness_note = f"Sensitive attributes declared: {', '.join(sensitive)}; no fairness check ran on them."
     else:
         fairness_note = f"Sensitive attributes declared: {', '.join(sensitive)}."
+    if sensitive and task.get("type") == "binary":
+        favourable = task.get("favourable_label")
+        fairness_note += (f" Selection rates count the favourable outcome {favourable!s}." if favourable is not None else
+                          " No favourable outcome was declared (--favourable-label or the policy's favourable_label): "
+                          "selection-rate measures were judged in both orientations, the worse counting.")
     used = [s for s in sensitive if s in features]
     transparency = [
         f"The model uses {len(features)} input{'s' if len(features) != 1 else ''}: {', '.join(features[:30])}"
