@@ -11,7 +11,8 @@ from auditor.results import SEVERITIES
 def _yaml_value(value: object) -> str:
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    # one line whatever its length: a wrapped flow list would end outside the comment it sits in
+    return yaml.safe_dump(value, default_flow_style=True, width=float("inf")).strip().removesuffix("...").strip()
 
 
 def starter_policy(registry: Registry) -> str:

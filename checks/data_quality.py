@@ -16,17 +16,20 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any, Iterable
 
 from auditor import wording
+from auditor.adapters import ModelCallError
 from auditor.check import Check, Param, Threshold
 from auditor.columns import is_numeric as _is_numeric
 from auditor.figures import bar_chart
 from auditor.lazy import lazy_attribute, lazy_module
 from auditor.results import Evidence, Findings, Metric
+from auditor.stats import encode_labels
 from auditor.wording import cell as _text
 
 np = lazy_module("numpy")
 pd = lazy_module("pandas")
 ptypes = lazy_module("pandas.api.types")
 contingency = lazy_module("scipy.stats.contingency")
+iqr = lazy_attribute("scipy.stats", "iqr")
 median_abs_deviation = lazy_attribute("scipy.stats", "median_abs_deviation")
 skew = lazy_attribute("scipy.stats", "skew")
 
@@ -109,23 +112,64 @@ def _kind(s: pd.Series) -> str:
 # A largest value made only of 9s (99, 999, 99999...) that lies this many times beyond the
 # next largest distinct value reads as a code ("unknown", "capped"), not a measurement.
 SENTINEL_GAP = 2.0
+# A repeated whole-number code at either end of a numeric column (a negative one at the
+# bottom: -1, -99, -999; a run of 9s or a round number at the top: 999, 10000) that lies
+# beyond the range of the column's other values by more than this many of their
+# interquartile ranges (their standard deviation where the IQR is 0) reads as a code: a
+# value 3 IQRs past the other values' extreme is further out than Tukey's "far out" fence,
+# which is measured from the quartiles. Genuine negatives (temperatures, balances, centred
+# features) sit inside or next to the other values' range and are never this far.
+SENTINEL_MARGIN = 3.0
 
 
-def _numeric_sentinel(s: pd.Series) -> tuple[Any, int] | None:
-    """A possible sentinel at the top of a numeric column, as (value, rows), or None."""
+def _code_shaped(value: float, *, bottom: bool) -> bool:
+    """Whether a whole number has the shape of a code: any negative number at the bottom; at the
+    top a run of 9s (99, 999, ...) or a round number of one significant digit from 1000 up."""
+    if bottom:
+        return value < 0
+    digits = str(int(value))
+    return value >= 99 and (set(digits) == {"9"} or (value >= 1000 and set(digits[1:]) == {"0"}))
+
+
+def _beyond_range(value: float, rest: np.ndarray, *, bottom: bool) -> bool:
+    """Whether a value lies past the other values' range by more than SENTINEL_MARGIN of their spread."""
+    spread = float(iqr(rest)) or float(np.std(rest))
+    if spread == 0:
+        return False  # two-valued codings such as -1 / 1 have no spread to stand out from
+    gap = float(rest.min() - value) if bottom else float(value - rest.max())
+    return gap > SENTINEL_MARGIN * spread
+
+
+def _numeric_sentinels(s: pd.Series) -> list[tuple[Any, int]]:
+    """Possible sentinel codes at the bottom and the top of a numeric column, as (value, rows) pairs.
+
+    A code is a whole number held by two or more rows at the column's minimum or maximum that
+    either has the shape of a code and lies beyond the other values' range by more than
+    SENTINEL_MARGIN interquartile ranges, or (at the top) is a run of 9s at least SENTINEL_GAP
+    times the next largest value (UCI Adult's capital-gain of 99999).
+    """
     if not ptypes.is_numeric_dtype(s.dtype) or ptypes.is_bool_dtype(s.dtype):
-        return None
-    values = s.dropna()
-    if values.empty:
-        return None
-    top = values.max()
-    if not np.isfinite(top) or top != np.floor(top) or top < 99 or set(str(int(top))) != {"9"}:
-        return None
-    rest = values[values < top]
-    if rest.empty or rest.max() <= 0 or top < SENTINEL_GAP * rest.max():
-        return None
-    count = int((values == top).sum())
-    return (int(top), count) if count >= 2 else None
+        return []
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return []
+    found = []
+    for bottom, end in ((True, values.min()), (False, values.max())):
+        if end != np.floor(end):
+            continue
+        held = values == end
+        count = int(held.sum())
+        rest = values[~held]
+        if count < 2 or rest.size == 0:
+            continue
+        nines_far_above = (
+            not bottom and end >= 99 and set(str(int(end))) == {"9"}
+            and rest.max() > 0 and end >= SENTINEL_GAP * rest.max()
+        )
+        if nines_far_above or (_code_shaped(end, bottom=bottom) and _beyond_range(end, rest, bottom=bottom)):
+            found.append((int(end), count))
+    return found
 
 
 def _declared_columns(ctx: "AuditContext") -> set[str]:
@@ -225,10 +269,19 @@ class MissingValues(Check):
         ``NULL``, ``None``, ``nan``, ``-``). The metric ``max_missing_rate`` is the
         highest rate over all columns and datasets; it warns above 0.05 and fails above
         0.30. The target is not counted in the current sample, whose labels often arrive
-        later. Numeric columns are also searched for disguised codes: a largest value
-        made only of 9s (99, 999, 99999...) held by two or more rows and at least twice
-        the next largest value, such as UCI Adult's capital-gain of 99999; the metric
-        ``max_sentinel_rate`` (the share of rows holding one) warns above 0.
+        later. Numeric input columns are also searched for disguised codes, a whole
+        number held by two or more rows at the column's minimum or maximum that is
+        either (a) code-shaped (at the bottom any negative number, such as -1, -99,
+        -999, -9999; at the top a run of 9s or a round number of one significant digit
+        from 1000 up) and beyond the range of the column's other values by more than 3
+        of their interquartile ranges (their standard deviation where the IQR is 0), or
+        (b) at the top, a run of 9s (99, 999, 99999...) at least twice the next largest
+        value, such as UCI Adult's capital-gain of 99999. Such a code is counted as
+        missing (by code) in the column's missing rate, and the evidence names it; the
+        metric ``max_sentinel_rate`` (the share of rows holding one) warns above 0.
+        Genuine negative values (temperatures, balances, mean-centred features) lie
+        inside or next to the other values' range, and two-valued codings such as -1/1
+        have no spread to stand out from, so they are not codes.
 
     Why it matters:
         Placeholders such as ``?`` are read as a category of their own, so the model
@@ -238,8 +291,8 @@ class MissingValues(Check):
         model sees.
 
     How to fix:
-        Convert placeholders to real missing values when loading (``na_values=`` in
-        ``pandas.read_csv``), then decide per column: impute (mean, median, mode, KNN or
+        Convert placeholders and numeric codes to real missing values when loading
+        (``na_values=["?", -999]`` in ``pandas.read_csv``), then decide per column: impute (mean, median, mode, KNN or
         iterative imputation), add a missing-indicator feature, or drop the column or
         rows, inside the model's pipeline so the same treatment applies in production.
 
@@ -267,7 +320,7 @@ class MissingValues(Check):
         ),
         "max_sentinel_rate": Threshold(
             direction="above", warn=0.0, fail=None, low=0, high=1,
-            help="highest share of rows holding a possible numeric sentinel such as 99999",
+            help="highest share of rows holding a possible numeric sentinel such as -999 or 99999",
         ),
     }
     practices = ("P1.2", "P1.9")
@@ -283,8 +336,9 @@ class MissingValues(Check):
         placeholders = _placeholder_set(params["placeholders"])
         roles = _roles(ctx)
         rates: dict[str, dict[str, float]] = {}
-        tokens: dict[str, dict[str, dict[str, int]]] = {}
+        tokens: dict[str, dict[Any, dict[str, int]]] = {}
         order: list[str] = []
+        sentinels = []
         worst = (0.0, None, None)
         for role in roles:
             frame = ctx.frame(role)
@@ -294,7 +348,12 @@ class MissingValues(Check):
                 continue
             nulls = frame[cols].isna().sum()
             for position, col in enumerate(cols):
-                found = _placeholder_counts(frame[col], placeholders)
+                found: dict[Any, int] = dict(_placeholder_counts(frame[col], placeholders))
+                if col != ctx.target:
+                    # A numeric code (-999, 99999) is a placeholder too: missing by code.
+                    for code, count in _numeric_sentinels(frame[col]):
+                        found[code] = count
+                        sentinels.append([col, role, code, count, _rate(count / n)])
                 rate = (int(nulls.iloc[position]) + sum(found.values())) / n
                 if col not in rates:
                     rates[col], tokens[col] = {}, {}
@@ -311,12 +370,12 @@ class MissingValues(Check):
         for col in shown:
             seen = "; ".join(
                 f"{token!r} ({', '.join(f'{r} {k}' for r, k in per_role.items())})"
-                for token, per_role in sorted(tokens[col].items())
+                for token, per_role in sorted(tokens[col].items(), key=lambda item: str(item[0]))
             )
             rows.append([col, *[_rate(rates[col][r]) if r in rates[col] else "absent" for r in roles], seen or ""])
         evidence = [
             Evidence(
-                title="Columns with missing values (share of rows, placeholders included)",
+                title="Columns with missing values (share of rows, placeholders and numeric codes included)",
                 columns=["column", *roles, "placeholders seen"],
                 rows=rows,
                 note=_omitted_note(len(flagged), len(shown), "columns with missing values"),
@@ -334,33 +393,29 @@ class MissingValues(Check):
                     "Columns with the highest missing rate; placeholders such as '?' count as missing.",
                 )
             )
-        sentinels = []
-        for role in roles:
-            frame = ctx.frame(role)
-            for c in _columns(ctx, role, target=False):
-                found = _numeric_sentinel(frame[c])
-                if found is not None:
-                    sentinels.append([c, role, found[0], found[1], _rate(found[1] / len(frame))])
         sentinels.sort(key=lambda r: -r[4])
         max_sentinel = max((r[4] for r in sentinels), default=0.0)
         if sentinels:
             evidence.append(Evidence(
-                title="Possible numeric sentinels (a run of 9s far beyond the other values)",
+                title="Possible numeric sentinels (repeated codes far beyond the other values)",
                 columns=["column", "dataset", "value", "rows", "rate"],
                 rows=sentinels[:MAX_ROWS],
-                note="Codes such as 99999 often stand for 'unknown' or 'capped'; they are not counted in the missing rate above.",
+                note=(
+                    "Codes such as -999 or 99999 often stand for 'unknown' or 'capped'; they are counted as missing "
+                    "(by code) in the missing rate above."
+                ),
             ))
         rate, col, role = worst
         n_placeholder_cols = sum(1 for c in flagged if tokens[c])
         if col is None:
             summary = (
-                f"Measured missing values (NaN/None and {len(placeholders)} placeholder tokens) in "
+                f"Measured missing values (NaN/None, {len(placeholders)} placeholder tokens and numeric codes) in "
                 f"{wording.count(len(order), 'column')} across {', '.join(roles)}; none was found."
             )
             recommendation = "Keep handling missing values inside the model pipeline so production data is treated alike."
         else:
             summary = (
-                f"Measured missing values (NaN/None and {len(placeholders)} placeholder tokens) in "
+                f"Measured missing values (NaN/None, {len(placeholders)} placeholder tokens and numeric codes) in "
                 f"{wording.count(len(order), 'column')} across {', '.join(roles)}: {wording.count(len(flagged), 'column has', 'columns have')} some, "
                 f"the highest rate is {wording.share(rate)} in {col!r} ({role})."
             )
@@ -377,7 +432,7 @@ class MissingValues(Check):
             top = sentinels[0]
             summary += (
                 f" {wording.count(len({r[0] for r in sentinels}), 'numeric column holds', 'numeric columns hold')} a possible "
-                f"sentinel code, such as {top[2]} in {top[0]!r} ({wording.share(top[4])} of {top[1]} rows)."
+                f"sentinel code, counted as missing, such as {top[2]} in {top[0]!r} ({wording.share(top[4])} of {top[1]} rows)."
             )
             recommendation += " Find out what the sentinel codes mean and treat them as missing or capped values."
         return Findings(
@@ -385,7 +440,7 @@ class MissingValues(Check):
             metrics={
                 "max_missing_rate": Metric(rate, description="highest share of missing values in any column and dataset"),
                 "columns_with_missing": Metric(len(flagged), description="columns with at least one missing value"),
-                "max_sentinel_rate": Metric(max_sentinel, description="highest share of rows holding a possible numeric sentinel (99, 999, 99999, ...)"),
+                "max_sentinel_rate": Metric(max_sentinel, description="highest share of rows holding a possible numeric sentinel (-999, 99999, ...)"),
             },
             evidence=evidence,
             figures=figures,
@@ -609,20 +664,103 @@ class ConstantColumns(Check):
 
 
 # -- DQ004 ---------------------------------------------------------------------------
+def _discordant_pairs(counts: np.ndarray) -> np.ndarray:
+    """Pairs of rows with different labels in each group, from label counts of shape (..., classes)."""
+    n = counts.sum(axis=-1)
+    return (n * n - (counts * counts).sum(axis=-1)) / 2
+
+
+def _draw_counts(sizes: np.ndarray, proba: np.ndarray, times: int, rng: np.random.Generator) -> np.ndarray:
+    """``times`` multinomial label counts per group, shape (times, groups, classes).
+
+    Drawn class by class as conditional binomials (the multinomial's chain rule), which
+    NumPy vectorises over groups far faster than ``Generator.multinomial`` with one row of
+    probabilities per group.
+    """
+    left = np.broadcast_to(sizes, (times, len(sizes))).astype(np.int64)
+    mass = np.ones(len(sizes))
+    out = np.zeros((times, len(sizes), proba.shape[1]), dtype=np.int64)
+    for c in range(proba.shape[1] - 1):
+        share = np.divide(proba[:, c], mass, out=np.zeros(len(sizes)), where=mass > 0).clip(0.0, 1.0)
+        out[:, :, c] = rng.binomial(left, share)
+        left = left - out[:, :, c]
+        mass = mass - proba[:, c]
+    out[:, :, -1] = left
+    return out
+
+
+# Besag & Clifford's sequential Monte Carlo test stops once this many simulated label sets
+# disagree at least as much as the observed one: a p-value clearly above any alpha is then
+# known after a few dozen draws instead of all of them.
+NOISE_TEST_EXCEEDANCES = 20
+
+
+def _noise_test(counts: np.ndarray, proba: np.ndarray, *, n_simulations: int, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Do identical inputs disagree more than the model's own probabilities make them? (observed, expected, p)
+
+    ``counts`` holds the label counts of every group of identical inputs (one row per group,
+    mixed or not), ``proba`` the model's class probabilities for each group's input. Under
+    irreducible noise a group's labels are independent draws from those probabilities; the
+    statistic is the number of within-group pairs with different labels, and the one-sided
+    p-value is a parametric-bootstrap (Monte Carlo) one over at most ``n_simulations`` sets
+    of labels drawn from the probabilities, with Besag & Clifford's (1991) sequential stop:
+    h/L when the h-th set that disagrees at least as much comes at draw L
+    (h = NOISE_TEST_EXCEEDANCES), else (1 + sets at least as far) / (1 + n_simulations).
+    """
+    sizes = counts.sum(axis=1)
+    observed = float(_discordant_pairs(counts).sum())
+    expected = float((sizes * (sizes - 1) / 2 * (1.0 - (proba * proba).sum(axis=1))).sum())
+    # Small blocks first, so that a clear "noise" stops early; never more than about a million counts at once.
+    cap = max(1, 1_000_000 // max(1, counts.size))
+    at_least, done, block = 0, 0, 2 * NOISE_TEST_EXCEEDANCES
+    while done < n_simulations:
+        size = min(block, cap, n_simulations - done)
+        drawn = _draw_counts(sizes, proba, size, rng)
+        hits = np.cumsum(_discordant_pairs(drawn).sum(axis=1) >= observed - 1e-9) + at_least
+        if hits[-1] >= NOISE_TEST_EXCEEDANCES:
+            draws = done + 1 + int(np.argmax(hits >= NOISE_TEST_EXCEEDANCES))
+            return observed, expected, NOISE_TEST_EXCEEDANCES / draws
+        at_least, done, block = int(hits[-1]), done + size, 2 * block
+    return observed, expected, (1 + at_least) / (1 + n_simulations)
+
+
 class ConflictingLabels(Check):
-    """Identical inputs with different labels
+    """Identical inputs with different labels, told apart from irreducible noise
 
     What it checks:
         Rows of the training data whose model inputs are identical but whose targets
-        differ (for regression: differ exactly). The metric ``conflict_rate`` is the share
-        of labelled training rows that belong to such a conflicting group; it warns above
-        0.01 and fails above 0.05. Rows without a target are ignored; a training set
-        without the target column is skipped.
+        differ (for regression: differ exactly). ``conflict_rate``, the judged metric, is
+        the share of labelled training rows that belong to such a conflicting group and
+        that irreducible noise does not explain; it warns above 0.01 and fails above 0.05.
+        Rows without a target are ignored; a training set without the target column is
+        skipped.
+
+        Noise or label errors: when the outcome is random given the inputs (a coin flip
+        on a few binary features), identical inputs must often carry different labels,
+        and no relabelling would help. For a classifier with probabilities, every group of
+        identical inputs (mixed or not, so that the choice of groups does not depend on
+        the labels) is compared with the model's own class probabilities for that input:
+        under noise its labels are independent draws from them. The statistic is the
+        number of within-group pairs of rows with different labels; its one-sided p-value
+        is a parametric-bootstrap one, the share of up to ``n_simulations`` (999) seeded
+        sets of labels drawn from the model's probabilities that disagree at least as
+        much (stopped once 20 of them have, Besag & Clifford's sequential test). When the
+        p-value is at least ``alpha`` (0.01), the conflicts are as many as noise makes:
+        they are reported as ``noise_conflict_rate`` (not judged) and ``conflict_rate`` is
+        0. Otherwise, and whenever there is no reference (a regression task, a model
+        without probabilities, no model, labels the model does not know), every
+        conflicting row counts in ``conflict_rate``. Copies of rows with the label flipped
+        against an otherwise predictable relation disagree far more than the model's
+        probabilities allow, and still fail. The reference is the model's probabilities:
+        a model that memorised the conflicting rows explains more of them than a
+        held-out model would.
 
     Why it matters:
         No model can fit both labels of the same input: conflicts set a floor under the
         training error, often reveal labelling mistakes or a missing feature, and
-        mislead any evaluation that counts them.
+        mislead any evaluation that counts them. Conflicts that only reflect a random
+        outcome are no defect: relabelling them would destroy the calibration of the
+        probabilities.
 
     How to fix:
         Review the conflicting groups (evidence lists the largest). Correct wrong labels,
@@ -633,7 +771,9 @@ class ConflictingLabels(Check):
     References:
         P1.4 and P1.9 of the practices; Frénay & Verleysen, "Classification in the
         presence of label noise: a survey", IEEE TNNLS 25(5), 2014; Northcutt et al.,
-        "Confident learning", JAIR 70, 2021.
+        "Confident learning", JAIR 70, 2021; Davison & Hinkley, Bootstrap Methods and
+        their Application, Cambridge University Press, 1997, section 4.2; Besag &
+        Clifford, "Sequential Monte Carlo p-values", Biometrika 78(2), 1991.
     """
 
     id = "DQ004"
@@ -641,17 +781,42 @@ class ConflictingLabels(Check):
     area = "data_quality"
     severity = "high"
     needs = frozenset({"train"})
+    params = {
+        "alpha": Param(
+            default=0.01, kind="float", low=0.0001, high=0.5,
+            help="significance level below which conflicts are more than the model's probabilities explain",
+        ),
+        "n_simulations": Param(
+            default=999, kind="int", low=99, high=100_000,
+            help="label sets drawn from the model's probabilities for the noise test",
+        ),
+    }
     thresholds = {
         "conflict_rate": Threshold(
             direction="above", warn=0.01, fail=0.05, low=0, high=1,
-            help="share of labelled train rows in a group of identical inputs with different labels",
+            help="share of labelled train rows in a group of identical inputs with different labels, beyond noise",
         )
     }
     practices = ("P1.4", "P1.9")
     references = (
         "Frénay & Verleysen, Classification in the presence of label noise: a survey, IEEE TNNLS 25(5), 2014",
         "Northcutt, Jiang & Chuang, Confident learning: estimating uncertainty in dataset labels, JAIR 70, 2021",
+        "Davison & Hinkley, Bootstrap Methods and their Application, Cambridge University Press, 1997",
+        "Besag & Clifford, Sequential Monte Carlo p-values, Biometrika 78(2), 1991",
     )
+
+    def _reference(self, ctx: "AuditContext", labelled: np.ndarray) -> tuple[np.ndarray, np.ndarray] | str:
+        """The model's class probabilities and the label codes of the labelled train rows, or why there are none."""
+        if not ctx.is_classification:
+            return "a regression target has no class probabilities to compare with"
+        try:
+            proba = ctx.probabilities("train")
+        except ModelCallError as exc:
+            return f"the model's probabilities are not available ({exc})"
+        if proba is None or not ctx.classes:
+            return "the model gives no class probabilities"
+        codes = encode_labels(ctx.y("train").to_numpy()[labelled], list(ctx.classes))
+        return np.asarray(proba, dtype=float)[labelled], codes
 
     def run(self, ctx: "AuditContext", params: dict[str, Any]) -> Findings:
         if (skipped := _empty_train(ctx)) is not None:
@@ -672,6 +837,7 @@ class ConflictingLabels(Check):
         repeated = X.duplicated(keep=False).to_numpy()
         groups = pd.Series(dtype="int64")
         conflicting = np.zeros(n, dtype=bool)
+        group_id = np.zeros(0, dtype=np.int64)
         if repeated.any():
             sub = X[repeated]
             group_id = sub.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
@@ -681,6 +847,40 @@ class ConflictingLabels(Check):
             groups = pd.Series(group_id[n_labels > 1])
         rate = float(conflicting.sum()) / n
         n_groups = int(groups.nunique()) if len(groups) else 0
+
+        # Noise or label errors: compare every group of identical inputs with the model's probabilities.
+        noise: dict[str, float] | None = None
+        no_reference = ""
+        if n_groups:
+            reference = self._reference(ctx, labelled)
+            if isinstance(reference, str):
+                no_reference = reference
+            else:
+                proba, codes = reference
+                codes = codes[repeated]
+                if (codes < 0).any():
+                    no_reference = "some labels are not among the model's classes"
+                else:
+                    n_classes = proba.shape[1]
+                    counts = np.zeros((int(group_id.max()) + 1, n_classes), dtype=np.int64)
+                    np.add.at(counts, (group_id, codes), 1)
+                    # identical inputs get identical probabilities; the mean absorbs rounding
+                    group_proba = np.zeros((len(counts), n_classes))
+                    np.add.at(group_proba, group_id, proba[repeated])
+                    group_proba /= counts.sum(axis=1, keepdims=True)
+                    group_proba = np.clip(group_proba, 0.0, None)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        group_proba /= group_proba.sum(axis=1, keepdims=True)
+                    if not np.isfinite(group_proba).all():
+                        no_reference = "the model's probabilities are not all finite numbers"
+                    else:
+                        observed, expected, p_value = _noise_test(
+                            counts, group_proba, n_simulations=int(params["n_simulations"]), rng=ctx.rng(self.id),
+                        )
+                        noise = {"observed": observed, "expected": expected, "p_value": p_value}
+        explained = noise is not None and noise["p_value"] >= float(params["alpha"])
+        judged_rate = 0.0 if explained else rate
+
         rows = []
         if n_groups:
             sizes = groups.value_counts().head(5)
@@ -703,26 +903,58 @@ class ConflictingLabels(Check):
                     note="Only the first input columns are shown; every input column is identical within a group.",
                 )
             ]
+            if noise is not None:
+                evidence.append(Evidence(
+                    title="Conflicts against the model's own probabilities (noise test)",
+                    columns=["groups of identical inputs", "pairs with different labels", "expected under noise",
+                             "p-value", "alpha", "verdict"],
+                    rows=[[
+                        int(group_id.max()) + 1, int(noise["observed"]), round(noise["expected"], 2),
+                        round(noise["p_value"], 6), float(params["alpha"]),
+                        "irreducible noise" if explained else "more than noise: label errors or a missing feature",
+                    ]],
+                    note=(
+                        f"Labels drawn {int(params['n_simulations'])} times from the model's class probabilities for each "
+                        "group's input; the p-value is the share of draws that disagree at least as much."
+                    ),
+                ))
         else:
             evidence = []
         summary = (
             f"Compared labels of train rows with identical values in {wording.count(len(cols), 'input column')}: "
             f"{int(conflicting.sum())} of {n} labelled rows ({wording.share(rate)}) fall in {wording.count(n_groups, 'conflicting group')}."
         )
-        recommendation = (
-            "Review the conflicting groups: correct wrong labels or add the feature that separates the cases."
-            if n_groups
-            else "Nothing to review."
-        )
-        return Findings(
-            summary=summary,
-            metrics={
-                "conflict_rate": Metric(rate, description="share of labelled train rows in a conflicting group"),
-                "conflicting_groups": Metric(n_groups, description="groups of identical inputs with more than one label"),
-            },
-            evidence=evidence,
-            recommendation=recommendation,
-        )
+        if noise is not None:
+            summary += (
+                f" They hold {int(noise['observed'])} pairs of rows with different labels where the model's own probabilities "
+                f"expect {noise['expected']:.1f} (p = {noise['p_value']:.3g}): "
+                + ("as many as irreducible noise makes, so they are not counted as label errors." if explained
+                   else "more than noise explains.")
+            )
+        elif no_reference:
+            summary += f" They cannot be told from irreducible noise ({no_reference}), so all are counted."
+        if not n_groups:
+            recommendation = "Nothing to review."
+        elif explained:
+            recommendation = (
+                "The outcome looks random given these inputs: keep the rows and accept the error floor, or add a "
+                "feature that separates the cases."
+            )
+        else:
+            recommendation = "Review the conflicting groups: correct wrong labels or add the feature that separates the cases."
+        metrics = {
+            "conflict_rate": Metric(judged_rate, description="share of labelled train rows in a conflicting group, beyond irreducible noise"),
+            "noise_conflict_rate": Metric(
+                rate if explained else 0.0,
+                description="share of labelled train rows in conflicting groups that the model's probabilities explain as noise",
+            ),
+            "conflicting_groups": Metric(n_groups, description="groups of identical inputs with more than one label"),
+        }
+        if noise is not None:
+            metrics["noise_test_p_value"] = Metric(
+                noise["p_value"], description="Monte Carlo p-value: identical inputs disagree more than the model's probabilities make them",
+            )
+        return Findings(summary=summary, metrics=metrics, evidence=evidence, recommendation=recommendation)
 
 
 # -- DQ005 ---------------------------------------------------------------------------
@@ -892,7 +1124,7 @@ class Outliers(Check):
         whose skewness is above 1, such as a zero-inflated count, is measured on
         ``log(1 + x)``: its long tail is its nature, not an error, while a sentinel such
         as 99999 still stands far out there; when over half of it is 0, the zeros are
-        its structure and the other values are measured. When the MAD is 0 (more than half the values
+        its structure, never outliers, and the other values are measured. When the MAD is 0 (more than half the values
         equal), Tukey's fences ``[Q1 - k*IQR, Q3 + k*IQR]`` with ``k = iqr_k`` (3.0,
         "far out") are used instead; when the IQR is 0 too, the column is listed as having
         a degenerate spread and not measured. Infinite values always count as outliers.
@@ -969,9 +1201,10 @@ class Outliers(Check):
             centre = float(np.median(scale))
             mad = float(median_abs_deviation(scale, scale="normal"))
             where = " on log(1 + x), a skewed count" if skewed_count else ""
-            if skewed_count and mad == 0 and np.count_nonzero(x) > 1:
-                # Over half the values are 0 (zero-inflated): the zeros are the column's structure,
-                # not candidates; the spread is measured on the other values.
+            # Over half the values are 0 (zero-inflated): the zeros are the column's structure,
+            # not candidates; the spread is measured on the other values, and only they can be outliers.
+            zero_inflated = skewed_count and mad == 0 and np.count_nonzero(x) > 1
+            if zero_inflated:
                 base = scale[x > 0]
                 centre, mad = float(np.median(base)), float(median_abs_deviation(base, scale="normal"))
                 where = " on log(1 + x) of the non-zero values, a zero-inflated count"
@@ -985,7 +1218,7 @@ class Outliers(Check):
                     continue
                 method, low, high = f"IQR fences, k = {k:g}{where}", float(q1 - k * iqr), float(q3 + k * iqr)
             beyond = (scale < low) | (scale > high)
-            if "non-zero" in where:
+            if zero_inflated:
                 beyond &= x > 0
             count = int((~finite).sum() + beyond.sum())
             if skewed_count:  # bounds shown in the column's own units

@@ -1,7 +1,8 @@
 """Privacy checks (area ``privacy``, IDs PV001-PV002).
 
 PV001 looks for direct identifiers (e-mail addresses, phone numbers, national IDs, bank
-and card numbers, IP addresses, person names) in the data handed to the audit; PV002
+and card numbers, IP addresses, person names, dates of birth, case and record numbers)
+in the data handed to the audit, and judges a column's name by its values; PV002
 asks how easily a simple attacker could tell the model's training rows from rows it
 never saw (membership inference).
 
@@ -15,6 +16,7 @@ Luhn checksum); the attack is scored with scikit-learn's ``roc_auc_score`` and
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from collections.abc import Callable
@@ -170,6 +172,10 @@ KINDS: dict[str, Kind] = {
         Pattern(re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])"), _ipv6_valid, needs=":"),
     )),
     "person_name": Kind("person name", "Firstname Lastname"),
+    # Judged per column, not per value: a date-of-birth column and a case or record number
+    # column (the latter only under a column name that says so).
+    "date_of_birth": Kind("date of birth", "YYYY-MM-DD"),
+    "case_number": Kind("case or record number", "X-9999-999999"),
 }
 VALUE_KINDS: tuple[str, ...] = tuple(KINDS)
 
@@ -180,6 +186,19 @@ _LOW = "a-zß-öø-ÿ"
 _WORD = rf"[{_UP}](?:[{_LOW}]+|['’](?=[{_UP}]))(?:['’-][{_UP}]?[{_LOW}]+|[{_UP}][{_LOW}]+)*"
 # Two or three capitalised words (a middle initial allowed): "Ada Lovelace", "Mary J. Blige", "Jean-Luc O'Neil".
 PERSON_NAME = re.compile(rf"{_WORD}(?: (?:{_WORD}|[{_UP}]\.))? {_WORD}")
+# The same written all in lower case or all in capitals ("jermaine taylor", "MARY J. BLIGE"):
+# words of two or more letters, an apostrophe or hyphen between letters; each step consumes
+# one letter, so the pattern cannot backtrack exponentially.
+_LOWER_WORD = rf"[{_LOW}](?:['’-]?[{_LOW}])+"
+_UPPER_WORD = rf"[{_UP}](?:['’-]?[{_UP}])+"
+ONE_CASE_NAME = re.compile(
+    rf"{_LOWER_WORD}(?: (?:{_LOWER_WORD}|[{_LOW}]\.))? {_LOWER_WORD}|{_UPPER_WORD}(?: (?:{_UPPER_WORD}|[{_UP}]\.))? {_UPPER_WORD}"
+)
+# Words that make a short phrase, not a name ("not married", "high in fat"); compared in lower case.
+NOT_NAME_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "no", "non", "not", "of", "on",
+    "or", "other", "per", "than", "the", "to", "unknown", "very", "via", "was", "with", "without", "yes",
+})
 
 # Column names that suggest personal data, matched on the name in snake_case (camelCase split,
 # anything but letters and digits turned into '_'). First match wins.
@@ -196,7 +215,12 @@ NAME_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(r
                      r"|(?:^|_)(?:surname|forename|first_name|last_name|full_name|given_name|family_name)(?:_|$)")),
     ("postal address", r"(?:^|_)(?:address|street|street_address|postcode|post_code|postal_code|zip|zip_code|zipcode)(?:_|$)"),
     ("date of birth", r"(?:^|_)(?:dob|date_of_birth|birth_date|birthdate|birthday)(?:_|$)"),
+    ("case or record number", (r"(?:^|_)(?:case|docket|file|record|claim|medical_record|patient|court)_?(?:number|no|num|nr|ref)(?:_|$)"
+                               r"|(?:^|_)(?:case_id|patient_id|docket|mrn)(?:_|$)")),
 ))
+#: The value kind whose column needs the name hint above (an ID-like code alone is no case number).
+CASE_HINT = "case or record number"
+DOB_HINT = "date of birth"
 
 
 def _snake(name: str) -> str:
@@ -266,8 +290,129 @@ class KindCount:
     scanned: int
     #: payment cards only: values holding a 13-19 digit number, valid or not
     candidates: int | None = None
-    #: person names only: distinct matching values per matching value
+    #: person names and case numbers: distinct matching values per matching value
     distinct: float | None = None
+    #: dates of birth only: years between the 5th and 95th percentiles of the implied ages
+    span: float | None = None
+    #: column-level kinds: whether the column's name says it holds this kind
+    hinted: bool = False
+
+
+#: Kinds judged on a whole column (its dtype, its name) rather than value by value.
+COLUMN_KINDS: tuple[str, ...] = ("date_of_birth", "case_number")
+# Date-only formats tried on text (a birth date has no time of day); the one that reads the
+# most values wins, so day-first and month-first data are both read.
+DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d %b %Y", "%b %d, %Y")
+# Also read when the column's name says birth date: a date written with a time of day.
+DATETIME_FORMATS: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+# A date implies an age: people are 0 to OLDEST_AGE years old on the audit's date.
+OLDEST_AGE = 110
+# A case or record number: letters and digits (at least one digit), in parts joined by - / . _ : #.
+ID_LIKE = re.compile(r"(?=\D*\d)[A-Za-z0-9]+(?:[-/._:#][A-Za-z0-9]+)*")
+ID_LENGTH = (4, 30)
+
+
+def _dates(series: pd.Series, *, date_only: bool = True) -> pd.Series | None:
+    """A column's non-missing values as dates (NaT where one is not a date), or None when the
+    column holds no dates. With ``date_only``, values with a time of day are not dates: a
+    datetime column with times is a log of events, not of births."""
+    if ptypes.is_datetime64_any_dtype(series.dtype):
+        values = series.dropna()
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        if not len(values) or (date_only and not bool((values == values.dt.normalize()).all())):
+            return None
+        return values
+    if not _is_text(series):
+        return None
+    text = series.dropna().astype(str).str.strip()
+    distinct = pd.Series(text.unique(), dtype=object)
+    if distinct.empty or distinct.str.contains(r"\d", regex=True).mean() < 0.5:
+        return None
+    best, best_count = None, 0
+    for fmt in DATE_FORMATS if date_only else DATE_FORMATS + DATETIME_FORMATS:
+        parsed = pd.to_datetime(distinct, format=fmt, errors="coerce")
+        count = int(parsed.notna().sum())
+        if count > best_count:
+            best, best_count = parsed, count
+    if best is None:
+        return None
+    return text.map(dict(zip(distinct, best)))
+
+
+def birth_dates(series: pd.Series, *, today: pd.Timestamp, hinted: bool) -> KindCount | None:
+    """How many values of a column are dates that imply an age of 0 to OLDEST_AGE years on ``today``."""
+    dates = _dates(series, date_only=not hinted)
+    if dates is None:
+        return None
+    ages = ((today - dates).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan)
+    plausible = (ages >= 0) & (ages <= OLDEST_AGE)
+    k = int(plausible.sum())
+    span = float(np.diff(np.percentile(ages[plausible], [5, 95]))[0]) if k else None
+    return KindCount(k, int(series.notna().sum()), span=span, hinted=hinted)
+
+
+def case_numbers(series: pd.Series) -> KindCount | None:
+    """How many text values of a column are ID-like codes ("C-2013-004512"), and how distinct they are."""
+    if not _is_text(series):
+        return None
+    text = series.dropna().astype(str).str.strip()
+    if text.empty:
+        return None
+    low, high = ID_LENGTH
+    like = text.str.fullmatch(ID_LIKE, na=False).to_numpy(dtype=bool) & text.str.len().between(low, high).to_numpy(dtype=bool)
+    k = int(like.sum())
+    return KindCount(k, len(text), distinct=(text[like].nunique() / k) if k else None, hinted=True)
+
+
+# A column whose values take at most this many levels, each repeated (distinct values per
+# value at most CODE_SHARE), holds category codes ("landline" / "mobile", 1 / 2 / 3): no
+# direct identifier, whatever its name says.
+CODE_LEVELS = 12
+CODE_SHARE = 0.5
+# Share of a column's values that must have the shape of the kind its name suggests.
+HINT_FIT_SHARE = 0.5
+_PHONE_TEXT = re.compile(r"[+(]?\d[\d ().\-/]*")
+_ALPHABETIC = re.compile(r"[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?")
+
+
+def _share(mask: pd.Series) -> float:
+    return float(mask.mean()) if len(mask) else 0.0
+
+
+def fits_hint(label: str, series: pd.Series) -> bool | None:
+    """Whether a column's values are consistent with the kind of personal data its name suggests.
+
+    None when the column has no values to judge (the name stands alone). False for a bool
+    column, for category codes (CODE_LEVELS, CODE_SHARE) and for values of the wrong shape:
+    a phone number has 7 to 15 digits and nothing but separators besides; a person name is
+    letters; an e-mail address is text; a postal address is text or (a postcode) a number; a
+    date of birth is a date or a number (a year); identifying numbers (card, bank account,
+    national ID, case number, IP address) hold digits.
+    """
+    values = series.dropna()
+    if values.empty:
+        return None
+    if ptypes.is_bool_dtype(values.dtype):
+        return False
+    levels = int(values.nunique())
+    if levels <= CODE_LEVELS and levels / len(values) <= CODE_SHARE:
+        return False
+    if label == DOB_HINT:  # dates, or numbers (a year, 19850314)
+        return ptypes.is_numeric_dtype(values.dtype) or _dates(series, date_only=False) is not None
+    text_values = _is_text(values)
+    as_text = values.astype(str).str.strip()
+    digits = as_text.str.count(r"\d")
+    if label == "phone number":
+        shaped = as_text.str.fullmatch(_PHONE_TEXT, na=False) if text_values else pd.Series(True, index=values.index)
+        return _share(shaped & digits.between(7, 15)) >= HINT_FIT_SHARE
+    if label == "person name":
+        return text_values and _share(as_text.str.fullmatch(_ALPHABETIC, na=False)) >= HINT_FIT_SHARE
+    if label == "e-mail address":
+        return text_values
+    if label == "postal address":
+        return True
+    return _share(digits > 0) >= HINT_FIT_SHARE
 
 
 def scan_values(values: pd.Series, kinds: list[str], *, max_chars: int) -> dict[str, KindCount]:
@@ -294,6 +439,12 @@ def scan_values(values: pd.Series, kinds: list[str], *, max_chars: int) -> dict[
         if kind == "person_name":
             stripped = distinct.str.strip()
             full = stripped.str.fullmatch(PERSON_NAME, na=False).to_numpy(dtype=bool)
+            one_case = stripped.str.fullmatch(ONE_CASE_NAME, na=False).to_numpy(dtype=bool, copy=True)
+            if one_case.any():
+                words = stripped[one_case].str.lower().str.split(" ")
+                phrase = words.map(lambda w: bool(NOT_NAME_WORDS.intersection(w))).to_numpy(dtype=bool)
+                one_case[np.flatnonzero(one_case)[phrase]] = False
+            full = full | one_case
             k = int(weight[full].sum())
             counts[kind] = KindCount(k, n, distinct=(stripped[full].nunique() / k) if k else None)
             continue
@@ -334,28 +485,48 @@ class PersonalData(Check):
         area, group and serial numbers excluded); UK national insurance numbers; IBANs
         whose ISO 13616 mod-97 checksum is valid; payment card numbers (13 to 19 digits,
         spaces or dashes allowed) that pass the Luhn checksum; IPv4 and IPv6 addresses;
-        and person names (values that are two or three capitalised words). Bare digit
+        and person names (values that are two or three capitalised words, or two or three
+        words all in lower case or all in capitals such as "jermaine taylor", a middle
+        initial allowed, none of them a function word such as "not" or "of"). Bare digit
         strings without a '+' or separators are not counted as phone numbers: they cannot
         be told from codes and amounts (a column name such as "phone" still flags them as
-        possible). The scan is
-        vectorised (pandas ``str.contains`` / ``extractall`` / ``fullmatch``; the Luhn and
-        mod-97 checksums run on the distinct candidates only).
+        possible). The scan is vectorised (pandas ``str.contains`` / ``extractall`` /
+        ``fullmatch``; the Luhn and mod-97 checksums run on the distinct candidates only).
+        Two kinds are judged per column: dates of birth (a datetime column without times
+        of day, or text in a date-only format such as 1985-03-14 or 14/03/1985, whose
+        dates imply ages of 0 to 110 years on the audit's date; times of day are allowed
+        under a birth-date name) and case or record
+        numbers (ID-like codes such as "C-2013-004512", letters and digits in parts, in a
+        column whose name says so: "case_number", "docket", "file_no", "mrn", ...).
 
         A column is an identifier column when, in some dataset, at least ``min_matches``
-        scanned values and a share ``min_share`` of them hold one kind. Two kinds need
+        scanned values and a share ``min_share`` of them hold one kind. Some kinds need
         more: payment cards count only when at least ``min_luhn_share`` of the column's
         13-19 digit numbers pass the Luhn check (random digit strings pass one time in
         ten, so a column of long numeric IDs is not a card column); person names count
         when at least ``min_name_share`` of the values are names and at least
-        ``min_name_distinct`` of those are distinct (a category like "New York" repeats).
-        Integer columns, and float columns of whole numbers, are searched for card
-        numbers only. ``identifier_columns`` counts them: fail above 0.
+        ``min_name_distinct`` of those are distinct (a category like "New York" or
+        "exec managerial" repeats); dates of birth count when at least
+        ``min_column_share`` of the values are such dates and the column's name says
+        birth date ("dob", "date_of_birth", ...); case numbers when at least
+        ``min_column_share`` of the values are ID-like and at least ``min_id_distinct``
+        of those are distinct. Integer columns, and float columns of whole numbers, are
+        searched for card numbers only. ``identifier_columns`` counts them: fail above 0.
 
-        A column is a possible identifier column when its name suggests personal data
-        ("email", "phone", "ssn", "name", "first_name", "surname", "address", "dob", ...)
-        or when a few of its values match but fewer than the cut-offs above.
-        ``possible_identifier_columns`` counts those that are not identifier columns:
-        warn above 0.
+        A column is a possible identifier column when a few of its values match but
+        fewer than the cut-offs above; when it holds such dates under another name and
+        the implied ages spread over at least ``min_birth_span`` (20) years between their
+        5th and 95th percentiles (a birth-date column by its values; events span a few
+        years); or when its name suggests personal data ("email", "phone", "ssn", "name",
+        "first_name", "surname", "address", "dob", "case_number", ...) and its values
+        fit that kind. Values judge the name: a name hint is dismissed (and listed as
+        such in the evidence) when in every dataset the column's values are category
+        codes (at most 12 levels, each repeated: "landline" / "mobile", 1 / 2 / 3), a
+        bool, or of another shape than the kind (a phone number has 7 to 15 digits and
+        only separators besides; a person name is letters; an e-mail address is text; a
+        date of birth is a date or a number; identifying numbers hold digits). A column
+        with no values keeps its name hint. ``possible_identifier_columns`` counts those
+        that are not identifier columns: warn above 0.
 
         The result never contains a scanned value, masked or not: evidence names the
         column, the dataset, the kind, the number and share of matching values among
@@ -400,6 +571,15 @@ class PersonalData(Check):
         "min_luhn_share": Param(default=0.5, kind="float", low=0.0, high=1.0, help="share of a column's 13-19 digit numbers that must pass the Luhn check"),
         "min_name_share": Param(default=0.8, kind="float", low=0.0, high=1.0, help="share of values that must look like person names"),
         "min_name_distinct": Param(default=0.5, kind="float", low=0.0, high=1.0, help="distinct values per name-like value for a person-name column"),
+        "min_column_share": Param(
+            default=0.9, kind="float", low=0.0, high=1.0,
+            help="share of values that must be birth dates (ages 0 to 110) or case numbers for a column of that kind",
+        ),
+        "min_birth_span": Param(
+            default=20.0, kind="float", low=0.0, high=110.0,
+            help="years between the 5th and 95th percentile of implied ages for a date column not named as a birth date to read as one",
+        ),
+        "min_id_distinct": Param(default=0.9, kind="float", low=0.0, high=1.0, help="distinct values per ID-like value for a case or record number column"),
         "kinds": Param(default=list(VALUE_KINDS), kind="list", help=f"kinds of identifier looked for in values, among {list(VALUE_KINDS)}"),
         "name_hints": Param(default=True, kind="bool", help="flag columns whose name suggests personal data"),
         "columns": Param(default="all", kind="str", choices=("all", "model_inputs"), help="which columns are scanned"),
@@ -430,6 +610,11 @@ class PersonalData(Check):
         found: dict[tuple[Any, str], dict[str, KindCount]] = {}
         columns_seen: dict[Any, None] = {}
         model_inputs = set(ctx.features)
+        value_kinds = [k for k in kinds if k not in COLUMN_KINDS]
+        today = pd.Timestamp(ctx.today if ctx.today is not None else dt.date.today())
+        # Per column with a name hint: do its values fit the kind? (True in some dataset,
+        # False in every dataset with values, None when no dataset has a value.)
+        fits: dict[Any, bool | None] = {}
         for role in roles:
             frame = ctx.frame(role)
             idx, records[role] = ctx.sample_index(role, int(params["max_rows"]), check_id=self.id)
@@ -437,11 +622,24 @@ class PersonalData(Check):
             for col in cols:
                 columns_seen.setdefault(col, None)
                 series = frame[col].iloc[idx]
+                hint = name_hint(col) if params["name_hints"] else None
+                if hint is not None:
+                    fit = fits_hint(hint, series)
+                    if fit is not None:
+                        fits[col] = bool(fits.get(col)) or fit
+                column_counts: dict[str, KindCount | None] = {}
+                if "date_of_birth" in kinds:
+                    column_counts["date_of_birth"] = birth_dates(series, today=today, hinted=hint == DOB_HINT)
+                if "case_number" in kinds and hint == CASE_HINT:
+                    column_counts["case_number"] = case_numbers(series)
+                for kind, count in column_counts.items():
+                    if count is not None and count.matches:
+                        found.setdefault((col, kind), {})[role] = count
                 if _is_text(series):
-                    values, col_kinds = series.dropna(), kinds
+                    values, col_kinds = series.dropna(), value_kinds
                 else:
                     values = _integral_text(series)
-                    col_kinds = [k for k in kinds if k == "payment_card"]
+                    col_kinds = [k for k in value_kinds if k == "payment_card"]
                 if values is None or not len(values) or not col_kinds:
                     continue
                 for kind, count in scan_values(values, col_kinds, max_chars=int(params["max_chars"])).items():
@@ -459,13 +657,18 @@ class PersonalData(Check):
                 (identifier if verdict == "identifier" else possible).setdefault(col, []).append(KINDS[kind].label)
                 share = count.matches / count.scanned
                 rows.append((0 if verdict == "identifier" else 1, -share, [
-                    col, role, KINDS[kind].label, "values" if verdict == "identifier" else "a few values",
+                    col, role, KINDS[kind].label,
+                    "values" if verdict == "identifier" else "values, not named as such" if kind in COLUMN_KINDS else "a few values",
                     count.matches, count.scanned, round(share, 6), "yes" if col in model_inputs else "no", KINDS[kind].form,
                 ]))
+        dismissed: list[list[Any]] = []
         if params["name_hints"]:
             for col in columns_seen:
                 hint = name_hint(col)
                 if hint is None or col in identifier:
+                    continue
+                if fits.get(col) is False:  # category codes, or values of another shape: the name misleads
+                    dismissed.append([col, hint, "yes" if col in model_inputs else "no"])
                     continue
                 possible.setdefault(col, []).append(f"{hint} (column name)")
                 rows.append((1, 0.0, [col, NOT_APPLICABLE, hint, "column name", NOT_APPLICABLE, NOT_APPLICABLE,
@@ -503,6 +706,16 @@ class PersonalData(Check):
                 "no value from the data is shown." + (f" {len(table) - MAX_ROWS} more rows not shown." if len(table) > MAX_ROWS else "")
             ),
         )] if table else []
+        if dismissed:
+            evidence.append(Evidence(
+                title="Column names that suggest personal data, not flagged: the values do not fit",
+                columns=["column", "kind the name suggests", "model input"],
+                rows=dismissed[:MAX_ROWS],
+                note=(
+                    "Their values are category codes (a few repeated levels) or do not have the kind's shape "
+                    "(a phone number's digits, a name's letters, a date)."
+                ),
+            ))
         figures = []
         if identifier:
             best: dict[str, float] = {}
@@ -542,6 +755,15 @@ class PersonalData(Check):
     def _verdict(kind: str, count: KindCount, params: dict[str, Any]) -> str | None:
         """'identifier', 'possible' or None for one kind's matches in one column of one dataset."""
         share = count.matches / count.scanned if count.scanned else 0.0
+        enough = count.matches >= int(params["min_matches"]) and share >= float(params["min_column_share"])
+        if kind == "date_of_birth":
+            if not enough:
+                return None
+            if count.hinted:
+                return "identifier"
+            return "possible" if (count.span or 0.0) >= float(params["min_birth_span"]) else None
+        if kind == "case_number":
+            return "identifier" if enough and (count.distinct or 0.0) >= float(params["min_id_distinct"]) else None
         if kind == "person_name":
             name_like = share >= float(params["min_name_share"]) and (count.distinct or 0.0) >= float(params["min_name_distinct"])
             return "identifier" if name_like and count.matches >= int(params["min_matches"]) else None

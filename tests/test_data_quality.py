@@ -589,7 +589,9 @@ def test_hostile_column_names_and_json_round_trip(cls):
 def test_hostile_names_are_reported_verbatim():
     train, test = hostile_frames()
     findings, _ = run(dq.MissingValues, make_ctx(train, test))
-    assert findings.evidence[0].rows[0][0] == HOSTILE[3]
+    # The 1e6 planted in 100 rows of HOSTILE[0] is a repeated round code far beyond the column's
+    # other values: missing by code since issue 15, so that column (10.5%) now leads the '?' one (6%).
+    assert [r[0] for r in findings.evidence[0].rows[:2]] == [HOSTILE[0], HOSTILE[3]]
     findings, _ = run(dq.Outliers, make_ctx(train, test))
     assert findings.evidence[0].rows[0][0] == HOSTILE[0]
     findings, _ = run(dq.UnseenCategories, make_ctx(train, test))
