@@ -343,9 +343,12 @@ class PredictionsAdapter(ModelAdapter):
 
     kind = "predictions"
 
-    def __init__(self, *, prediction_column: str, score_column: str | None = None):
+    def __init__(self, *, prediction_column: str, score_column: str | None = None, score_kind: str = "probability"):
         self.prediction_column = prediction_column
         self.score_column = score_column
+        #: "probability" (the positive label's probability), "rank" (higher: more likely the
+        #: positive label) or "reversed-rank" (higher: less likely); set once the values are read.
+        self.score_kind = score_kind
 
     @property
     def can_call(self) -> bool:
@@ -353,10 +356,16 @@ class PredictionsAdapter(ModelAdapter):
 
     @property
     def has_proba(self) -> bool:
+        return self.score_column is not None and self.score_kind == "probability"
+
+    @property
+    def has_ranking_scores(self) -> bool:
+        """Scores that order the rows by how likely the positive label is, probabilities or not."""
         return self.score_column is not None
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "prediction_column": self.prediction_column, "score_column": self.score_column}
+        return {"kind": self.kind, "prediction_column": self.prediction_column, "score_column": self.score_column,
+                "score_kind": self.score_kind if self.score_column is not None else None}
 
 
 def adapter_classes() -> list[type[ModelAdapter]]:

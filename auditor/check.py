@@ -60,7 +60,7 @@ NEEDS: dict[str, str] = {
     "current_labels": "the current sample has no target column",
     "predictions": "no model predictions are available",
     "train_predictions": "predictions-only mode: the train data has no predictions column",
-    "probabilities": "the model gives no probabilities (no predict_proba, no --scores)",
+    "probabilities": "the model gives no probabilities (no predict_proba, no --scores, or --scores that only rank)",
     "model": "predictions-only mode: there is no model to call on new inputs",
     "refit": "the model cannot be cloned and refitted",
     "sensitive": "no sensitive feature was declared (--sensitive)",

@@ -102,7 +102,12 @@ def cli() -> None:
 @click.option("--time-column", metavar="COL", help="Timestamp column for temporal checks.")
 @click.option("--history", metavar="FILE", help="Per-epoch training history (CSV/Parquet with train and validation loss, e.g. Keras' CSVLogger output) for the early-stopping analysis.")
 @click.option("--predictions", metavar="COL", help="Predictions-only mode: column of the test (and current) data holding the model's predictions.")
-@click.option("--scores", metavar="COL", help="With --predictions: column with the positive-class probability (binary).")
+@click.option("--scores", metavar="COL", help="With --predictions: column with the positive-class probability or a ranking score (binary).")
+@click.option("--score-kind", type=click.Choice(["auto", "probability", "rank", "reversed-rank"]), default="auto",
+              show_default=True,
+              help="What --scores holds: auto reads values all in [0, 1] as probabilities and others as a ranking score "
+                   "(higher: more likely the positive label; reversed-rank: less likely). Checks that need probabilities "
+                   "skip a ranking score.")
 @click.option("--trust-model", is_flag=True, help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
 @click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file that skops does not trust by default (repeatable); safer than --trust-model.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
@@ -168,6 +173,7 @@ def run_cmd(**kw: Any) -> None:
         predictions=kw["predictions"],
         history=kw["history"],
         scores=kw["scores"],
+        score_kind=kw["score_kind"],
         trust_model=kw["trust_model"],
         trusted_types=list(kw["trusted_types"]),
         seed=kw["seed"],

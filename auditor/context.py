@@ -158,6 +158,26 @@ class AuditContext:
             return None
         return self.classes.index(self.positive_label)
 
+    def ranking_scores(self, role: str) -> np.ndarray | None:
+        """For binary tasks: scores that rank rows by how likely the positive label is, higher
+        more likely: the probability where there is one, else stored scores that only rank
+        (``--score-kind rank``, or ``reversed-rank`` negated). None without either."""
+        if self.task != "binary" or self.model is None:
+            return None
+        if self.model.has_proba:
+            return self.scores(role)
+        if not getattr(self.model, "has_ranking_scores", False):
+            return None
+
+        def read() -> np.ndarray:
+            col = self.model.score_column  # type: ignore[union-attr]
+            if col not in self.datasets[role].columns:
+                raise ModelCallError(f"the {role} data has no scores column {col!r}")
+            values = pd.to_numeric(self.datasets[role][col], errors="coerce").to_numpy(dtype=float)
+            return -values if self.model.score_kind == "reversed-rank" else values  # type: ignore[union-attr]
+
+        return self._cached(role, "ranking scores", read)
+
     def scores(self, role: str) -> np.ndarray | None:
         """For binary tasks: the probability of the positive label."""
         proba = self.probabilities(role)

@@ -31,12 +31,15 @@ class Outputs:
     positive: Any
     classes: list[Any] | None
     rows: np.ndarray  # positions in the role's table
+    #: False when ``scores`` only rank the rows (predictions-only mode, ``--score-kind rank``):
+    #: ROC AUC reads them, log-loss does not.
+    probabilities: bool = True
 
     def __len__(self) -> int:
         return len(self.y)
 
     def specs(self) -> list[MetricSpec]:
-        return metric_specs(self.task, has_scores=self.scores is not None)
+        return metric_specs(self.task, has_scores=self.scores is not None, probabilities=self.probabilities)
 
     def scorer(self, name: str) -> Callable[[np.ndarray, np.ndarray], float]:
         return metric_function(name, task=self.task, positive_label=self.positive, classes=self.classes)
@@ -52,7 +55,7 @@ class Outputs:
         return Outputs(
             role=self.role, task=self.task, y=self.y[positions], pred=self.pred[positions],
             scores=None if self.scores is None else self.scores[positions],
-            positive=self.positive, classes=self.classes, rows=self.rows[positions],
+            positive=self.positive, classes=self.classes, rows=self.rows[positions], probabilities=self.probabilities,
         )
 
 
@@ -73,6 +76,7 @@ def model_outputs(ctx: "AuditContext", role: str, positions: np.ndarray | None =
     pred = np.asarray(ctx.predictions(role))[rows]
     proba = ctx.probabilities(role)
     scores = None
+    probabilities = True
     positive, classes = ctx.positive_label, ctx.classes
     if ctx.is_classification:
         y, pred = encode_labels(y, ctx.classes), encode_labels(pred, ctx.classes)
@@ -80,9 +84,12 @@ def model_outputs(ctx: "AuditContext", role: str, positions: np.ndarray | None =
         positive = ctx.positive_index if ctx.task == "binary" else None
         if proba is not None:
             scores = proba[rows, positive] if ctx.task == "binary" else proba[rows]
+        elif ctx.task == "binary" and (ranking := ctx.ranking_scores(role)) is not None:
+            scores, probabilities = ranking[rows], False
     else:
         y, pred = y.astype(float), pred.astype(float)
-    return Outputs(role=role, task=ctx.task, y=y, pred=pred, scores=scores, positive=positive, classes=classes, rows=rows)
+    return Outputs(role=role, task=ctx.task, y=y, pred=pred, scores=scores, positive=positive, classes=classes, rows=rows,
+                   probabilities=probabilities)
 
 
 MIN_ROWS = 10

@@ -53,6 +53,9 @@ class RunOptions:
     time_column: str | None = None
     predictions: str | None = None
     scores: str | None = None
+    #: What --scores holds: auto (probabilities when every value is in [0, 1], else a ranking
+    #: score), probability, rank (higher: more likely the positive label) or reversed-rank.
+    score_kind: str = "auto"
     history: str | None = None
     trust_model: bool = False
     trusted_types: list[str] = field(default_factory=list)
@@ -176,7 +179,7 @@ def _validate_prediction_columns(opts: RunOptions, datasets: dict[str, pd.DataFr
     if opts.predictions == opts.target:
         raise AuditInputError(f"--predictions {opts.predictions!r} is the target column; name the column with the model's outputs")
     if opts.scores is not None and opts.scores in (opts.target, opts.predictions):
-        raise AuditInputError(f"--scores {opts.scores!r} must be a column of probabilities, not the target or the predictions")
+        raise AuditInputError(f"--scores {opts.scores!r} must be a column of scores, not the target or the predictions")
     for role, frame in datasets.items():
         if opts.predictions not in frame.columns:
             continue
@@ -197,12 +200,42 @@ def _validate_prediction_columns(opts: RunOptions, datasets: dict[str, pd.DataFr
             raise AuditInputError(f"--predictions column {opts.predictions!r} must be numeric for a regression task")
         if opts.scores is not None and opts.scores in frame.columns:
             scores = pd.to_numeric(frame[opts.scores], errors="coerce")
-            bad = scores.isna() | (scores < 0) | (scores > 1)
+            bad = scores.isna() | ~np.isfinite(scores.to_numpy(dtype=float, na_value=np.nan))
             if bad.any():
                 raise AuditInputError(
-                    f"--scores column {opts.scores!r} must hold probabilities in [0, 1]; {int(bad.sum())} {role} rows "
+                    f"--scores column {opts.scores!r} must hold a number in every row; {int(bad.sum())} {role} rows "
                     f"do not (for example {str(frame[opts.scores][bad].iloc[0])!r})"
                 )
+            outside = (scores < 0) | (scores > 1)
+            if opts.score_kind == "probability" and outside.any():
+                raise AuditInputError(
+                    f"--scores column {opts.scores!r} must hold probabilities in [0, 1] (--score-kind probability); "
+                    f"{int(outside.sum())} {role} rows do not (for example {str(frame[opts.scores][outside].iloc[0])!r}); "
+                    "pass --score-kind rank for a score that only ranks (a decile, a logit, a credit score)"
+                )
+
+
+def score_kind(opts: RunOptions, datasets: dict[str, pd.DataFrame], positive_label: Any) -> tuple[str, str | None]:
+    """What the --scores column holds, and the note that says how it was read."""
+    if opts.score_kind != "auto":
+        if opts.score_kind == "probability":
+            return "probability", None
+        higher = "more" if opts.score_kind == "rank" else "less"
+        return opts.score_kind, (
+            f"--scores {opts.scores!r} ranks the rows (--score-kind {opts.score_kind}: higher means {higher} likely "
+            f"{str(positive_label)!r}): ROC AUC and the other rank measures read it; calibration, the Brier score, "
+            "log-loss and every other check that needs probabilities are skipped.")
+    values = pd.concat([pd.to_numeric(f[opts.scores], errors="coerce") for f in datasets.values() if opts.scores in f.columns])
+    low, high = float(values.min()), float(values.max())
+    if 0 <= low and high <= 1:
+        return "probability", (
+            f"--scores {opts.scores!r} is read as the probability of {str(positive_label)!r}: every value lies in [0, 1] "
+            "(pass --score-kind rank if it only ranks the rows).")
+    return "rank", (
+        f"--scores {opts.scores!r} holds values from {low:g} to {high:g}, outside [0, 1], so it is read as a ranking "
+        f"score (higher means more likely {str(positive_label)!r}; --score-kind reversed-rank if it is the other way): "
+        "ROC AUC and the other rank measures read it; calibration, the Brier score, log-loss and every other check "
+        "that needs probabilities are skipped.")
 
 
 def _check_comparable(name: str, other: ModelAdapter, model: ModelAdapter, *, task: str, classes, features, datasets) -> None:
@@ -369,6 +402,12 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         raise AuditInputError("--scores is supported for binary tasks only")
     if opts.predictions is not None:
         _validate_prediction_columns(opts, datasets, task=task, classes=classes)
+        if opts.scores is not None:
+            kind, note = score_kind(opts, datasets, positive_label)
+            model.score_kind = kind  # type: ignore[attr-defined]
+            model_record["score_kind"] = kind
+            if note:
+                notes.append(note)
     if opts.target in opts.sensitive:
         raise AuditInputError(f"--sensitive {opts.target!r} is the target column; name a feature such as sex or age")
     for option, column in (("--id-column", opts.id_column), ("--group-column", opts.group_column), ("--time-column", opts.time_column)):

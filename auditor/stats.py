@@ -60,9 +60,13 @@ def encode_labels(values: np.ndarray, classes: list) -> np.ndarray:
     return codes[inverse] if len(codes) else np.zeros(0, dtype=np.int64)
 
 
-def metric_specs(task: str, *, has_scores: bool) -> list[MetricSpec]:
+#: Metrics that read the scores as probabilities (a ranking score only serves the others).
+PROBABILITY_METRICS = frozenset({"log_loss"})
+
+
+def metric_specs(task: str, *, has_scores: bool, probabilities: bool = True) -> list[MetricSpec]:
     specs = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
-    return [s for s in specs if has_scores or not s.needs_scores]
+    return [s for s in specs if (has_scores or not s.needs_scores) and (probabilities or s.name not in PROBABILITY_METRICS)]
 
 
 def metric_function(

@@ -565,3 +565,58 @@ def test_lk003_does_not_block_an_honest_strong_predictor():
                           features=[*ctx.features, "recorded_outcome"], model=ctx.model, seed=0,
                           positive_label=1, classes=[0, 1])
     assert run_check(lk.TargetLeakage, leaked)[1] == "fail"
+
+
+# -- predictions-only: scores that rank but are not probabilities ------------------------------
+@pytest.fixture()
+def ranked_cancer(scored_cancer):
+    import numpy as np
+
+    frame = pd.read_csv(scored_cancer / "scored.csv")
+    order = np.argsort(np.argsort(frame["score"].to_numpy()))
+    frame["decile"] = np.ceil(10 * (order + 1) / len(frame)).astype(int)  # 10: most likely malignant
+    frame["credit"] = (850 - 500 * frame["score"]).round()  # higher: less likely malignant
+    frame.to_csv(scored_cancer / "ranked.csv", index=False)
+    return scored_cancer
+
+
+def _ranked_audit(capsys, d, *extra):
+    import json
+
+    from tests.test_cli import run_cli
+
+    code, out, err = run_cli(capsys, "run", "-q", "--test", str(d / "ranked.csv"), "--target", "y",
+                             "--positive-label", "malignant", "--predictions", "pred", *extra,
+                             "--out", str(d / "out"), "--format", "json")
+    report = json.loads((d / "out" / "report.json").read_text()) if code in (0, 1) else None
+    return code, err, report
+
+
+def test_a_decile_score_serves_ranking_metrics_and_skips_probability_checks(capsys, ranked_cancer):
+    # Before: "--scores column 'decile' must hold probabilities in [0, 1]" and exit 2.
+    code, err, report = _ranked_audit(capsys, ranked_cancer, "--scores", "decile")
+    assert code in (0, 1), err
+    by_id = {c["id"]: c for c in report["checks"]}
+    assert by_id["ST001"]["metrics"]["roc_auc"]["value"] > 0.95
+    assert "log_loss" not in by_id["ST001"]["metrics"]
+    for cid in ("CA001", "RB006"):
+        assert by_id[cid]["status"] == "skipped" and "--scores that only rank" in by_id[cid]["summary"]
+    assert any("holds values from 1 to 10, outside [0, 1], so it is read as a ranking score" in n for n in report["notes"])
+    assert report["inputs"]["model"]["score_kind"] == "rank"
+
+
+def test_a_score_where_higher_is_better_is_reversed_on_request(capsys, ranked_cancer):
+    code, err, report = _ranked_audit(capsys, ranked_cancer, "--scores", "credit", "--score-kind", "reversed-rank")
+    assert code in (0, 1), err
+    auc = next(c for c in report["checks"] if c["id"] == "ST001")["metrics"]["roc_auc"]["value"]
+    assert auc > 0.95  # read the plain way it would be below 0.05
+
+
+def test_probability_scores_are_detected_and_can_be_insisted_on(capsys, ranked_cancer):
+    code, err, report = _ranked_audit(capsys, ranked_cancer, "--scores", "score")
+    assert code in (0, 1), err
+    assert report["inputs"]["model"]["score_kind"] == "probability"
+    assert next(c for c in report["checks"] if c["id"] == "CA001")["status"] != "skipped"
+    code, err, _ = _ranked_audit(capsys, ranked_cancer, "--scores", "decile", "--score-kind", "probability")
+    assert code == 2
+    assert "--scores column 'decile' must hold probabilities in [0, 1] (--score-kind probability)" in err
