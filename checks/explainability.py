@@ -920,7 +920,8 @@ class ImportanceStability(Check):
         is the plain mean Kendall's tau;
         ``rank_resolution``, the share of adjacent pairs of top features whose order is
         resolved: every run orders the pair as the reference does and the reference
-        difference exceeds two standard errors of the shuffles (judged: warn below 0.8);
+        difference exceeds two standard errors of the shuffles, or the pair is shown
+        equal (one tie group), which the data resolve as well (judged: warn below 0.8);
         ``correlated_ties``, how many of the tied pairs are strongly correlated features
         (|Spearman| at least ``min_corr``, the groups of EX004): near-copies that tie
         leave their order to chance by construction (judged: fail above 0);
@@ -1010,13 +1011,17 @@ class ImportanceStability(Check):
         se = reference["std"] / math.sqrt(params["repeats"])
         tied = [(a, b) for a, b in zip(top, top[1:])
                 if not (np.all(runs[:, a] > runs[:, b]) and ref[a] - ref[b] > 2 * math.hypot(se[a], se[b]))]
+        ties = tie_groups(ref, runs, top, margin=params["tie_margin"])
+        # A pair shown equal (one tie group) is resolved too: the data settle that they matter alike.
+        group_of_feature = {i: g for g, members in enumerate(ties) for i in members}
+        unresolved = [(a, b) for a, b in tied if group_of_feature.get(a) != group_of_feature.get(b)]
         metrics = {
             "top_k_overlap": Metric(float(np.mean(overlaps)), description=f"mean Jaccard overlap of each run's top {k} with the reference's"),
-            "rank_resolution": Metric(1 - len(tied) / (k - 1) if k >= 2 else None,
-                                      description="share of adjacent top-feature pairs whose order the data resolves"),
+            "rank_resolution": Metric(1 - len(unresolved) / (k - 1) if k >= 2 else None,
+                                      description="share of adjacent top-feature pairs whose order the data resolve, or "
+                                                  "that the data show to be equally important"),
             "sign_stability": Metric(sign, description="smallest share of runs in which a top feature's importance is above zero"),
         }
-        ties = tie_groups(ref, runs, top, margin=params["tie_margin"])
         equal = [g for g in ties if len(g) > 1]
         taus = _kendall_pairs(runs, ties) if k >= 2 else []
         if taus:
