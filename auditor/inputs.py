@@ -381,6 +381,12 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
             positive_label, why = choose_positive_label(classes, y_train, opts.positive_label)
             notes.append(f"Positive label {str(positive_label)!r}: {why}.")
             favourable_label = _favourable_label(classes, opts.favourable_label)
+            if favourable_label is not None:
+                notes.append(f"Favourable outcome {str(favourable_label)!r}: the fairness checks' selection rates count it.")
+            elif opts.sensitive:
+                notes.append("No favourable outcome was declared (--favourable-label, or favourable_label in the policy): "
+                             "the fairness measures that depend on it (disparate impact, demographic parity ratio, equal "
+                             "opportunity) are judged in both orientations, the worse counting.")
     else:
         if opts.positive_label is not None:
             raise AuditInputError("--positive-label applies to classification tasks only")

@@ -814,9 +814,9 @@ class GroupMetrics(Check):
                     num, den = rates[name][0], rates[name][1]
                     k, n = int(cells[list(num)].sum()), int(cells[list(den)].sum())
                     lo, hi = wilson_intervals(np.array([k]), np.array([n]), conf)
-                    row.append(_ci_text(k / n if n else None, _num(lo[0]), _num(hi[0])))
-                row.append("" if g in rate_eligible else f"fewer than {min_rows} rows" if attr.sizes[g] < min_rows
-                           else f"fewer than {min_labels} rows of a label")
+                    row.append(f"{k / n:.3f} ({lo[0]:.3f}–{hi[0]:.3f})" if n else "—")
+                row.append("" if g in rate_eligible else f"< {min_rows} rows" if attr.sizes[g] < min_rows
+                           else f"< {min_labels} of a label")
                 group_rows.append(row)
                 if g in eligible:
                     acc = float(rate(cells, "accuracy"))
@@ -859,7 +859,8 @@ class GroupMetrics(Check):
 
         columns = ["attribute", "group", "rows", "positive labels"] + [k.replace("_", " ") for k in metric_fns] + ["left out"]
         note = (f"Estimate (Wilson {conf:.0%} score interval). {orientation[0].upper() + orientation[1:]}. The error rates "
-                f"are those of the positive label {_text(ctx.positive_label)!r}. fairlearn MetricFrame.")
+                f"are those of the positive label {_text(ctx.positive_label)!r}. Left out: groups with fewer than {min_rows} "
+                f"rows, or fewer than {min_labels} rows of either label, are shown but not compared. fairlearn MetricFrame.")
         if len(group_rows) > MAX_ROWS:
             note += f" Showing {MAX_ROWS} of {len(group_rows)} groups."
         evidence = [
