@@ -175,7 +175,7 @@ def run_compare(
         f" (and {', '.join(map(repr, others))})" if others else ""
     )
     def metric_applies(ctx) -> None:
-        from auditor.checks.comparison import UNBOUNDED, chosen_metric
+        from auditor.toolkit.comparison import UNBOUNDED, chosen_metric
 
         try:
             chosen = chosen_metric(ctx, metric)

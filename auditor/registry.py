@@ -72,6 +72,8 @@ class Registry:
 def _classes_in(obj: object) -> list[type[Check]]:
     if inspect.isclass(obj) and issubclass(obj, Check):
         return [obj]
+    if isinstance(obj, ModuleType) and isinstance(getattr(obj, "CHECKS", None), (tuple, list)):
+        return list(obj.CHECKS)  # a family package says which checks it holds
     if isinstance(obj, ModuleType):
         found = [
             v

@@ -34,8 +34,6 @@ from functools import partial
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
-from auditor.checks.calibration import expected_calibration_error
-
 from auditor import wording
 from auditor.check import Check, Param, Threshold
 from auditor.columns import is_numeric as _is_numeric
@@ -50,6 +48,7 @@ from auditor.slicing import (
     find_weak_slices,
 )
 from auditor.stats import bootstrap_ci
+from auditor.toolkit.calibration import expected_calibration_error
 from auditor.wording import shorten as _text
 
 np = lazy_module("numpy")
