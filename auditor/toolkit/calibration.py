@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from auditor.lazy import lazy_module
+from auditor.util.lazy import lazy_module
 
 np = lazy_module("numpy")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from auditor.context import AuditContext
+    from auditor.contract.context import AuditContext
 
 METRIC_CHOICES = ("auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2")
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
@@ -20,16 +20,16 @@ SCORERS = {
 }
 
 
-def baseline_name(ctx: "AuditContext") -> str:
+def baseline_name(ctx: AuditContext) -> str:
     return next(iter(ctx.others))
 
 
-def candidate_names(ctx: "AuditContext") -> list[str]:
+def candidate_names(ctx: AuditContext) -> list[str]:
     """The model under audit, then every other model but the baseline."""
     return [ctx.model_name, *list(ctx.others)[1:]]
 
 
-def chosen_metric(ctx: "AuditContext", requested: str) -> str:
+def chosen_metric(ctx: AuditContext, requested: str) -> str:
     """The metric a comparison judges: as requested, or the natural one for the task."""
     has_scores = all(ctx.for_model(n).probabilities("test") is not None for n in [ctx.model_name, *ctx.others])
     if requested != "auto":
