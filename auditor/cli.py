@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.errors import MSG_OUT_UNWRITABLE, AuditInputError
+from auditor.util.errors import MSG_OUT_UNWRITABLE, AuditInputError
 
 FORMATS = ("html", "pdf", "json", "junit", "sarif", "md")
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
@@ -54,7 +54,7 @@ def _parse_formats(value: str) -> list[str]:
 
 
 def _writable_out(out: str) -> Path:
-    from auditor.fileio import ensure_writable_dir
+    from auditor.util.fileio import ensure_writable_dir
 
     if Path(out).exists() and not Path(out).is_dir():
         raise AuditInputError(f"output path exists and is not a folder: {out}")
@@ -128,17 +128,17 @@ def run_cmd(**kw: Any) -> None:
 
     Exit codes: 0 every gate passed; 1 a gate failed; 2 the audit could not run.
     """
-    from auditor.adapters import feature_name_warnings_ignored
-    from auditor.audit import run_audit
-    from auditor.inputs import RunOptions
-    from auditor.runner import long_lived, terminal_progress
+    from auditor.app.audit import run_audit
+    from auditor.contract.adapters import feature_name_warnings_ignored
+    from auditor.contract.inputs import RunOptions
+    from auditor.engine.runner import long_lived, terminal_progress
 
     formats = _parse_formats(kw["formats"])
     packet_key = None
     if kw["packet"] is None and (kw["zip_packet"] or kw["signing_key"] or kw["force_packet"]):
         raise AuditInputError("--zip, --signing-key and --force need --packet DIR")
     if kw["packet"] is not None:  # refuse a bad packet folder or key before the audit runs, not after
-        from auditor.packet import (
+        from auditor.app.packet import (
             check_packet_target,
             load_private_key,
             passphrase_from_env,
@@ -152,7 +152,7 @@ def run_cmd(**kw: Any) -> None:
                               "predictions-only mode (--predictions COL)")
     baseline_report = None
     if kw["baseline_report"]:
-        from auditor.diff import load_report
+        from auditor.reportdata.read import load_report
 
         baseline_report = load_report(kw["baseline_report"], role="--baseline-report")
     out_dir = _writable_out(kw["out"])
@@ -187,7 +187,7 @@ def run_cmd(**kw: Any) -> None:
         written = _write(report, out_dir, formats)
     _print_verdict(report, written)
     if kw["packet"] is not None:
-        from auditor.packet import passphrase_from_env, write_packet, write_zip
+        from auditor.app.packet import passphrase_from_env, write_packet, write_zip
 
         packet = write_packet(kw["packet"], report, written, policy_path=kw["policy"],
                               signing_key=kw["signing_key"] if packet_key is not None else None,
@@ -203,32 +203,12 @@ def run_cmd(**kw: Any) -> None:
     sys.exit(report["gate"]["exit_code"])
 
 
-def report_problem(report: Any) -> str | None:
-    """Why a loaded report.json cannot be rendered, or None when it can."""
-    from auditor import SCHEMA_VERSION
-
-    if not isinstance(report, dict):
-        return "the top level is not an object"
-    missing = [k for k in ("schema_version", "checks", "gate", "inputs", "created_at") if k not in report]
-    if missing:
-        return f"it lacks {', '.join(missing)}"
-    major = str(report["schema_version"]).split(".")[0]
-    if major != SCHEMA_VERSION.split(".")[0]:
-        return f"schema_version {report['schema_version']!r}; this auditor reads {SCHEMA_VERSION.split('.')[0]}.x"
-    if not isinstance(report["checks"], list) or not all(isinstance(c, dict) and "id" in c and "status" in c for c in report["checks"]):
-        return "checks must be a list of results with id and status"
-    gate = report["gate"]
-    if not isinstance(gate, dict) or "passed" not in gate or "exit_code" not in gate:
-        return "gate must record passed and exit_code"
-    return None
-
-
 def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
     gate = report["gate"]
     counts = report["summary"]["by_status"]
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     verdict = "PASSED" if gate["passed"] else "FAILED"
-    from auditor.wording import count
+    from auditor.util.wording import count
 
     click.echo(f"auditor: {count(len(report['checks']), 'check')}: {shown}")
     for reason in gate["reasons"]:
@@ -284,10 +264,10 @@ def compare_cmd(**kw: Any) -> None:
     confidence and no paired test finds it significantly worse; 1 otherwise; 2 when the
     comparison could not run.
     """
-    from auditor.adapters import feature_name_warnings_ignored
-    from auditor.audit import run_compare
-    from auditor.inputs import RunOptions
-    from auditor.runner import terminal_progress
+    from auditor.app.audit import run_compare
+    from auditor.contract.adapters import feature_name_warnings_ignored
+    from auditor.contract.inputs import RunOptions
+    from auditor.engine.runner import terminal_progress
 
     if kw["refit"] and not kw["train"]:
         raise AuditInputError("--refit needs --train: the models are refitted on the training data")
@@ -322,11 +302,11 @@ def checks_group() -> None:
 @click.option("--area", metavar="AREA", help="Only checks of this area.")
 def checks_list(as_json: bool, area: str | None) -> None:
     """Every registered check: ID, name, area, severity, source."""
-    from auditor.registry import load_registry
+    from auditor.engine.registry import load_registry
 
     registry = load_registry()
     if area is not None:
-        from auditor.check import AREAS
+        from auditor.contract.check import AREAS
 
         known = sorted({registry.get(i).cls.area for i in registry.ids()} | set(AREAS))
         if area not in known:
@@ -373,7 +353,7 @@ def checks_explain(check_id: str) -> None:
     """A check's documentation, thresholds and parameters."""
     import difflib
 
-    from auditor.registry import load_registry
+    from auditor.engine.registry import load_registry
 
     registry = load_registry()
     cid = check_id.upper()
@@ -391,7 +371,7 @@ def checks_explain(check_id: str) -> None:
     click.echo(f"area: {cls.area}   default severity: {cls.severity}   source: {reg.distribution} {reg.version}")
     click.echo(f"tasks: {', '.join(sorted(cls.tasks))}   needs: {', '.join(sorted(cls.needs)) or 'nothing'}")
     if cls.practices:
-        from auditor.practices import format_practice
+        from auditor.reportdata.practices import format_practice
 
         click.echo("enforces: " + "; ".join(format_practice(p) for p in cls.practices))
     if cls.opt_in:
@@ -401,14 +381,14 @@ def checks_explain(check_id: str) -> None:
         for line in text.splitlines():
             click.echo(f"  {line}")
     if cls.thresholds:
-        click.echo("\nThresholds (policy: checks.%s.thresholds.METRIC.warn|fail):" % cls.id)
+        click.echo(f"\nThresholds (policy: checks.{cls.id}.thresholds.METRIC.warn|fail):")
         for name, th in cls.thresholds.items():
             op = ">" if th.direction == "above" else "<"
             levels = ", ".join(f"{lvl} if {op} {val}" for lvl, val in (("warn", th.warn), ("fail", th.fail)) if val is not None)
             bounds = f" (settable in [{th.low}, {th.high}])" if th.low is not None or th.high is not None else ""
             click.echo(f"  {name}: {levels}{bounds}" + (f" - {th.help}" if th.help else ""))
     if cls.params:
-        click.echo("\nParameters (policy: checks.%s.params.NAME):" % cls.id)
+        click.echo(f"\nParameters (policy: checks.{cls.id}.params.NAME):")
         for name, p in cls.params.items():
             bounds = f" in [{p.low}, {p.high}]" if p.low is not None or p.high is not None else ""
             click.echo(f"  {name} = {p.default!r} ({p.kind}{bounds}): {p.help}")
@@ -426,14 +406,14 @@ def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: 
     To file a copy of the report with the packet's sign-off decisions on it, render
     elsewhere, for example: auditor render PACKET/report.json --decisions PACKET --out signed/
     """
-    from auditor.diff import load_report
+    from auditor.reportdata.read import load_report
 
     path = Path(report_json)
     report = load_report(path)
     wanted = _parse_formats(formats)
     if decisions_from is not None:
-        from auditor.data import sha256_file
-        from auditor.packet import MANIFEST, load_manifest, read_decisions, verify_packet
+        from auditor.app.packet import MANIFEST, load_manifest, read_decisions, verify_packet
+        from auditor.contract.data import sha256_file
 
         if not (Path(decisions_from) / MANIFEST).is_file():
             raise AuditInputError(f"{decisions_from} is not an auditor packet: it has no {MANIFEST}")
@@ -467,9 +447,9 @@ def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: 
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_cmd(out: str, force: bool) -> None:
     """Write a commented starter policy generated from the registry's defaults."""
-    from auditor.fileio import write_atomic
-    from auditor.policy_template import starter_policy
-    from auditor.registry import load_registry
+    from auditor.engine.policy_template import starter_policy
+    from auditor.engine.registry import load_registry
+    from auditor.util.fileio import write_atomic
 
     path = Path(out)
     if path.is_dir():
@@ -504,7 +484,7 @@ def verify_cmd(packet_dir: str, public_key: str | None, inputs_required: bool, i
     not a readable packet, or the key file cannot be used. Inputs not found at their
     recorded path are reported as not checked (a failure only with --inputs-required).
     """
-    from auditor.packet import verify_packet
+    from auditor.app.packet import verify_packet
 
     check = verify_packet(packet_dir, public_key=public_key, inputs_required=inputs_required, inputs_root=inputs_root)
     _print_verification(check)
@@ -536,7 +516,7 @@ def sign_cmd(packet_dir: str, reviewer: str, decision: str, note: str, public_ke
     earlier decision is caught by 'auditor verify'. Exit codes: 0 recorded; 1 refused
     because the packet fails verification (nothing is written); 2 bad input.
     """
-    from auditor.packet import sign_packet
+    from auditor.app.packet import sign_packet
 
     check, entry = sign_packet(packet_dir, reviewer=reviewer, decision=decision, note=note, public_key=public_key,
                                inputs_required=inputs_required, inputs_root=inputs_root)
@@ -560,7 +540,7 @@ def keygen_cmd(private_key: str, public_key: str, force: bool) -> None:
     When $AUDITOR_KEY_PASSPHRASE is set the private key is encrypted with it, and the
     same variable must be set when signing ('auditor run --packet DIR --signing-key KEY.pem').
     """
-    from auditor.packet import generate_keys, passphrase_from_env
+    from auditor.app.packet import generate_keys, passphrase_from_env
 
     passphrase = passphrase_from_env()
     fingerprint = generate_keys(private_key, public_key, passphrase=passphrase, force=force)
@@ -579,7 +559,9 @@ def diff_cmd(old_report: str, new_report: str, fmt: str, output: str | None) -> 
 
     Exit codes: 0 the diff was written (whatever it shows); 2 an input is not a readable report.json.
     """
-    from auditor.diff import diff_reports, load_report, render_diff
+    from auditor.render.diff import render_diff
+    from auditor.reportdata.diff import diff_reports
+    from auditor.reportdata.read import load_report
 
     old = load_report(old_report, role="old report")
     new = load_report(new_report, role="new report")
@@ -587,7 +569,7 @@ def diff_cmd(old_report: str, new_report: str, fmt: str, output: str | None) -> 
     if output is None:
         click.echo(text, nl=False)
         return
-    from auditor.fileio import write_atomic
+    from auditor.util.fileio import write_atomic
 
     target = Path(output)
     if target.is_dir():

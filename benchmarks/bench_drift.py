@@ -14,15 +14,15 @@ import time
 
 import numpy as np
 import pandas as pd
-from auditor.checks import drift as dr
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
-from auditor.thresholds import judge
+from auditor.checks import drift as dr
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
+from auditor.engine.thresholds import judge
 
 N = int(os.environ.get("N", 1_000_000))
 SHIFT = float(os.environ.get("SHIFT", 0.02))

@@ -6,7 +6,7 @@ The data: 25 numeric and 5 categorical columns, a binary target driven by four o
 the model: a histogram gradient-boosting pipeline (ordinal-encoded categories). The family
 runs twice on the same context: as an audit runs it (the pipeline encodes each column on
 its own, so the sample is encoded once and SHAP is shap's TreeExplainer through the
-encoding: ``auditor.encoded``), then with that view switched off, as for a model whose
+encoding: ``auditor.toolkit.encoded``), then with that view switched off, as for a model whose
 preprocessing mixes columns (every shuffled copy goes through the whole pipeline, SHAP is
 the model-agnostic Permutation explainer over the raw columns: the slower path). The
 family works on its declared samples (``rows``, ``shap_rows``, ``background``,
@@ -21,15 +21,15 @@ import time
 
 import numpy as np
 import pandas as pd
-from auditor.checks import explainability as ex
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
-from auditor.thresholds import judge
+from auditor.checks import explainability as ex
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
+from auditor.engine.thresholds import judge
 
 N = int(os.environ.get("N", 100_000))
 
@@ -63,7 +63,7 @@ def main() -> None:
     _shap()  # imported once, as the first EX check of an audit imports it (kernels left as Python)
     print(f"import shap: {time.perf_counter() - started:.1f} s")
     run_family(ctx, "through the column-wise encoding (as an audit runs it)")
-    from auditor import encoded
+    from auditor.toolkit import encoded
 
     encoded.encoded_view = lambda _ctx: None  # the model-agnostic path, on a context of its own
     ctx = AuditContext(datasets={"train": train, "test": test}, target="y", task="binary", features=features,

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import torch
 
-    from auditor.adapters import load_model
+    from auditor.contract.adapters import load_model
 
     if not SPEC.is_file() or not (SPEC.parent / "model.pt").is_file():
         print(f"gpu_throughput: {SPEC.parent / 'model.pt'} is missing; run examples/adult_torch/train_model.py first", file=sys.stderr)
@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         result["speedup"] = round(result["cuda_rows_per_s"] / result["cpu_rows_per_s"], 2)
         print(f"GPU / CPU: {result['speedup']}x; largest probability difference {diff:.2e}")
         if args.audit:
-            from auditor.audit import run_audit
-            from auditor.inputs import RunOptions
+            from auditor.app.audit import run_audit
+            from auditor.contract.inputs import RunOptions
             from auditor.render import write_reports
 
             started = time.perf_counter()

@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from workload import SENSITIVE, TARGET, fit_model, write_workload
+from workload import SENSITIVE, TARGET, fit_model, write_workload  # noqa: E402  (beside this script)
 
 TRUST = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 PEERS = {

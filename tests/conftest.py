@@ -60,7 +60,7 @@ def clean_audit_files(tmp_path):
 
 def run_check(cls, ctx, **overrides):
     """Run a check with its defaults (plus overrides) and judge it as the engine does."""
-    from auditor.thresholds import judge
+    from auditor.engine.thresholds import judge
 
     params = {k: p.default for k, p in cls.params.items()}
     params.update(overrides)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.check import Check, Param, Threshold
-from auditor.results import Findings, Metric
+from auditor.contract.check import Check, Param, Threshold
+from auditor.contract.results import Findings, Metric
 
 DOC = """{title}
 

@@ -8,13 +8,13 @@ every check is :func:`clean_context`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
 from tests.conftest import fit_pipeline, make_binary_frame
 
 FEATURES = ["x1", "x2", "colour", "noise"]
@@ -622,7 +622,7 @@ class _DifferentiableLogistic(SklearnAdapter):
     def gradient_view(self):
         import torch
 
-        from auditor.adapters_torch import TorchAdapter
+        from auditor.contract.adapters_torch import TorchAdapter
 
         prep, clf = self.estimator.named_steps["prep"], self.estimator.named_steps["clf"]
         layer = torch.nn.Linear(clf.coef_.shape[1], 1).double()

@@ -217,8 +217,8 @@ def test_checks_list_and_explain(capsys):
 
 
 def test_init_writes_a_policy_that_validates(capsys, tmp_path):
-    from auditor.policy import load_policy
-    from auditor.registry import load_registry
+    from auditor.engine.policy import load_policy
+    from auditor.engine.registry import load_registry
 
     target = tmp_path / "audit.yaml"
     code, out, _ = run_cli(capsys, "init", "--out", str(target))

@@ -28,8 +28,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, get_scorer, log_loss, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from auditor import comparison_stats as cs
-from auditor.comparison_stats import (
+from auditor.toolkit import comparison_stats as cs
+from auditor.toolkit.comparison_stats import (
     TestResult,
     corrected_resampled_ttest,
     delong_test,

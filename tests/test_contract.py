@@ -11,15 +11,20 @@ import json
 
 import pytest
 
-from auditor.check import DOC_SECTIONS, definition_problems
-from auditor.policy import validate_policy
-from auditor.registry import load_registry
-from auditor.results import CheckResult
-from auditor.runner import available_needs, plan_checks, run_one
+from auditor.contract.check import DOC_SECTIONS, definition_problems
+from auditor.contract.results import CheckResult
+from auditor.engine.policy import validate_policy
+from auditor.engine.registry import load_registry
+from auditor.engine.runner import available_needs, plan_checks, run_one
 from tests.planted import PLANTED, REQUIRES, clean_context
 
 REGISTRY = load_registry()
 BUILTIN = [cid for cid in REGISTRY.ids() if REGISTRY.get(cid).builtin]
+# Checks whose planted case refits models (CP002's 5x2cv and corrected t tests, RB007's
+# retraining): about a minute of the file's two; the everyday loop (-m "not slow") leaves
+# their runs to CI.
+SLOW = frozenset({"CP002", "RB007"})
+RUNS = [pytest.param(cid, marks=pytest.mark.slow) if cid in SLOW else cid for cid in BUILTIN]
 # Select every check by its exact ID so that opt-in checks are planned too.
 PLANNED = {p.cls.id: p for p in plan_checks(REGISTRY, validate_policy({"select": BUILTIN}, REGISTRY))}
 
@@ -52,14 +57,14 @@ def test_every_builtin_check_has_a_planted_case():
     assert sorted(PLANTED) == sorted(BUILTIN)
 
 
-@pytest.mark.parametrize("cid", BUILTIN)
+@pytest.mark.parametrize("cid", RUNS)
 def test_planted_defect_is_caught(cid):
     factory, expected = PLANTED[cid]
     result = _run(cid, factory())
     assert result.status in expected, (result.status, result.summary, result.error)
 
 
-@pytest.mark.parametrize("cid", BUILTIN)
+@pytest.mark.parametrize("cid", RUNS)
 def test_clean_control_passes(cid, clean):
     if cid in REQUIRES:
         pytest.importorskip(REQUIRES[cid])
@@ -67,7 +72,7 @@ def test_clean_control_passes(cid, clean):
     assert result.status == "pass", (result.summary, result.metrics)
 
 
-@pytest.mark.parametrize("cid", BUILTIN)
+@pytest.mark.parametrize("cid", RUNS)
 def test_result_survives_json_round_trip_and_is_reproducible(cid):
     factory, _ = PLANTED[cid]
     first = _run(cid, factory())

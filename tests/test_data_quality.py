@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor.check import Check, definition_problems
 from auditor.checks import data_quality as dq
-from auditor.context import AuditContext
+from auditor.contract.check import Check, definition_problems
+from auditor.contract.context import AuditContext
 from tests.conftest import run_check as run
 
 N = 1000
@@ -53,7 +53,7 @@ def value(findings, name: str) -> float:
 def module_checks() -> list[type[Check]]:
     return [
         v for v in vars(dq).values()
-        if inspect.isclass(v) and issubclass(v, Check) and v is not Check and v.__module__ == dq.__name__
+        if inspect.isclass(v) and issubclass(v, Check) and v is not Check and (v.__module__ == dq.__name__ or v.__module__.startswith(dq.__name__ + "."))
     ]
 
 

@@ -1,4 +1,4 @@
-"""Audit diff (auditor.diff, ``auditor diff``) and the baseline gate (``auditor run --baseline-report``)."""
+"""Audit diff (auditor.reportdata.diff, ``auditor diff``) and the baseline gate (``auditor run --baseline-report``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from auditor.diff import diff_html, diff_markdown, diff_reports, diff_text
-from auditor.gate import evaluate_gate
-from auditor.results import CheckResult
+from auditor.contract.results import CheckResult
+from auditor.engine.gate import evaluate_gate
+from auditor.render.diff import diff_html, diff_markdown, diff_text
+from auditor.reportdata.diff import diff_reports
 from tests.sample_report import build_sample_report
 from tests.test_cli import run_cli
 
@@ -147,8 +148,8 @@ def _result(cid, status, severity="high"):
 
 
 def test_gate_baselines_known_failures_and_blocks_new_ones():
-    from auditor.policy import load_policy
-    from auditor.registry import load_registry
+    from auditor.engine.policy import load_policy
+    from auditor.engine.registry import load_registry
 
     policy = load_policy(None, [], load_registry())
     results = [_result("DQ004", "fail"), _result("OF001", "fail"), _result("LK001", "error")]

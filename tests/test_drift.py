@@ -12,17 +12,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from auditor.checks import drift as dr
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 from sklearn.metrics.pairwise import rbf_kernel
 from statsmodels.stats.multitest import multipletests
 
-from auditor.adapters import PredictionsAdapter, SklearnAdapter
-from auditor.check import definition_problems
-from auditor.context import AuditContext
-from auditor.results import CheckResult
-from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
+from auditor.checks import drift as dr
+from auditor.contract.adapters import PredictionsAdapter, SklearnAdapter
+from auditor.contract.check import definition_problems
+from auditor.contract.context import AuditContext
+from auditor.contract.results import CheckResult
+from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import run_check as run
 
 N = 2000
 BINARY = ["x1", "x2", "colour", "noise"]
@@ -94,7 +95,7 @@ def test_definition(cls):
 
 
 def test_module_registers_every_check():
-    from auditor.registry import load_registry
+    from auditor.engine.registry import load_registry
 
     registry = load_registry()
     assert [registry.get(c.id).cls for c in dr.CHECKS] == list(dr.CHECKS)
@@ -338,8 +339,8 @@ def test_alibi_backend_missing_gives_a_clear_error():
 
 
 def test_alibi_backend_error_becomes_an_error_result():
-    from auditor.registry import load_registry
-    from auditor.runner import PlannedCheck, available_needs, run_one
+    from auditor.engine.registry import load_registry
+    from auditor.engine.runner import PlannedCheck, available_needs, run_one
 
     try:
         import alibi_detect  # noqa: F401
@@ -599,9 +600,9 @@ def test_dr004_skips_without_test_labels():
 
 # -- through the engine -------------------------------------------------------------------
 def test_checks_run_through_the_engine_and_survive_json():
-    from auditor.policy import validate_policy
-    from auditor.registry import load_registry
-    from auditor.runner import available_needs, plan_checks, run_one
+    from auditor.engine.policy import validate_policy
+    from auditor.engine.registry import load_registry
+    from auditor.engine.runner import available_needs, plan_checks, run_one
 
     registry = load_registry()
     planned = {p.cls.id: p for p in plan_checks(registry, validate_policy({"select": ["DR"]}, registry))}
@@ -614,13 +615,13 @@ def test_checks_run_through_the_engine_and_survive_json():
         result = run_one(ctx, planned[cid], have)
         assert CheckResult.from_dict(json.loads(json.dumps(result.to_dict(), allow_nan=False))).to_dict() == result.to_dict()
         statuses[cid] = result.status
-    assert statuses == {"DR001": "fail", "DR002": "fail", "DR003": "fail", "DR004": statuses["DR004"]}
-    assert statuses["DR004"] in {"pass", "warn", "fail", "inconclusive"}
+    # x1 moved by 1.5 and the labels follow x1: the label shares and the model's accuracy move too (DR004)
+    assert statuses == {"DR001": "fail", "DR002": "fail", "DR003": "fail", "DR004": "fail"}
 
 
 def test_checks_skip_without_a_current_sample():
-    from auditor.registry import load_registry
-    from auditor.runner import PlannedCheck, available_needs, run_one
+    from auditor.engine.registry import load_registry
+    from auditor.engine.runner import PlannedCheck, available_needs, run_one
 
     ctx = model_ctx(None)
     for cls in dr.CHECKS:

@@ -1,4 +1,4 @@
-"""The column-wise view of a pipeline (auditor.encoded) and the explainability family's use of it:
+"""The column-wise view of a pipeline (auditor.toolkit.encoded) and the explainability family's use of it:
 the view is given only when it holds, and the results with it equal the results without it."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from auditor import encoded
-from auditor.adapters import SklearnAdapter
 from auditor.checks import explainability as ex
-from auditor.context import AuditContext
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
+from auditor.toolkit import encoded
 from tests.conftest import make_binary_frame
 
 NUMS, CATS = ["x1", "x2", "noise"], ["colour"]

@@ -7,16 +7,16 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from auditor.adapters import SklearnAdapter
-from auditor.check import Threshold
-from auditor.context import AuditContext
-from auditor.errors import PolicyError, RegistryError
-from auditor.gate import attach_waivers, evaluate_gate
-from auditor.policy import apply_overrides, validate_policy
-from auditor.registry import Registered, Registry
-from auditor.results import CheckResult, Metric
-from auditor.runner import plan_checks, run_checks
-from auditor.thresholds import judge, judge_metric
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.check import Threshold
+from auditor.contract.context import AuditContext
+from auditor.contract.results import CheckResult, Metric
+from auditor.engine.gate import attach_waivers, evaluate_gate
+from auditor.engine.policy import apply_overrides, validate_policy
+from auditor.engine.registry import Registered, Registry
+from auditor.engine.runner import plan_checks, run_checks
+from auditor.engine.thresholds import judge, judge_metric
+from auditor.util.errors import PolicyError, RegistryError
 from tests.conftest import fit_pipeline, make_binary_frame
 from tests.engine_checks import ALL, Raises, ShareAbove, UsesPredictions
 

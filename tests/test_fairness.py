@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor.adapters import PredictionsAdapter, SklearnAdapter
 from auditor.checks import fairness as fr
-from auditor.context import AuditContext
-from auditor.registry import load_registry
-from auditor.results import CheckResult
-from auditor.runner import PlannedCheck, available_needs, run_one
-from auditor.slicing import MSG_BINARY, MSG_COLUMNS, find_weak_slices
+from auditor.contract.adapters import PredictionsAdapter, SklearnAdapter
+from auditor.contract.context import AuditContext
+from auditor.contract.results import CheckResult
+from auditor.engine.registry import load_registry
+from auditor.engine.runner import PlannedCheck, available_needs, run_one
+from auditor.toolkit.slicing import MSG_BINARY, MSG_COLUMNS, find_weak_slices
 from tests.conftest import fit_pipeline, make_binary_frame
 from tests.planted import _GroupAware as GroupAware
 
@@ -557,7 +557,7 @@ def adult_model(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_adult_relationship_is_a_proxy_for_sex_and_disparities_fail(adult_model):
-    from auditor.inputs import RunOptions, build_context
+    from auditor.contract.inputs import RunOptions, build_context
 
     ctx, _ = build_context(RunOptions(
         train=str(ADULT / "adult_train.csv.gz"), test=str(ADULT / "adult_test.csv.gz"), target="income",

@@ -11,17 +11,17 @@ import re
 
 import pytest
 
-from auditor.errors import PolicyError
-from auditor.model_card import (
+from auditor.engine.policy import validate_policy
+from auditor.engine.registry import load_registry
+from auditor.render import render
+from auditor.render.model_card import model_card_markdown
+from auditor.reportdata.model_card import (
     REQUIRED_FIELDS,
     build_model_card,
     missing_fields,
-    model_card_markdown,
 )
-from auditor.policy import validate_policy
-from auditor.registry import load_registry
-from auditor.render import render
 from auditor.standards import crosswalk, load_frameworks, mapped_ids
+from auditor.util.errors import PolicyError
 from checks.governance import ModelCardComplete, WaiverRegister
 from tests.conftest import run_check
 from tests.planted import (
@@ -68,7 +68,7 @@ def test_unknown_top_level_key_suggests_model_card():
 def test_starter_policy_shows_a_commented_model_card_that_validates():
     import yaml
 
-    from auditor.policy_template import starter_policy
+    from auditor.engine.policy_template import starter_policy
 
     text = starter_policy(REGISTRY)
     assert "# model_card:" in text
@@ -259,8 +259,7 @@ def test_html_findings_filter_is_css_only(governed):
 
 def test_diff_section_only_with_field_and_partial(governed, monkeypatch):
     from auditor.render import governance
-
-    from auditor.diff import diff_reports
+    from auditor.reportdata.diff import diff_reports
 
     report = copy.deepcopy(governed)
     older = copy.deepcopy(governed)
@@ -294,8 +293,8 @@ def test_pdf_has_cover_contents_with_page_numbers_and_signoff(governed):
 
 
 def test_model_card_field_in_report_json_from_a_real_run(tmp_path, clean_audit_files):
-    from auditor.audit import run_audit
-    from auditor.inputs import RunOptions
+    from auditor.app.audit import run_audit
+    from auditor.contract.inputs import RunOptions
 
     policy = tmp_path / "audit.yaml"
     policy.write_text("select: [GV, ST001]\nmodel_card:\n  intended_use: testing\n"

@@ -11,12 +11,12 @@ import json
 import subprocess
 import sys
 
-from auditor.lazy import HEAVY_MODULES
+from auditor.util.lazy import HEAVY_MODULES
 
 PROBE = """
 import contextlib, io, json, sys
 from auditor.cli import main
-from auditor.registry import load_registry
+from auditor.engine.registry import load_registry
 
 registry = load_registry()
 for argv in (["--help"], ["checks", "list"], ["run", "--help"]):
@@ -42,7 +42,7 @@ def test_help_and_checks_list_import_no_heavy_library():
 
 def test_lazy_module_imports_on_first_use_only():
     probe = (
-        "import sys; from auditor.lazy import lazy_module, lazy_attribute\n"
+        "import sys; from auditor.util.lazy import lazy_module, lazy_attribute\n"
         "m = lazy_module('fractions'); f = lazy_attribute('statistics', 'median')\n"
         "sys.modules.pop('fractions', None); sys.modules.pop('statistics', None)\n"
         "before = ('fractions' in sys.modules, 'statistics' in sys.modules)\n"

@@ -12,12 +12,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from auditor.checks import leakage as lk
 
-from auditor.adapters import SklearnAdapter
-from auditor.check import Check, definition_problems
-from auditor.context import AuditContext
-from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
+from auditor.checks import leakage as lk
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.check import Check, definition_problems
+from auditor.contract.context import AuditContext
+from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import run_check as run
 
 N = 2000
 FEATURES = ["x1", "x2", "colour", "noise"]
@@ -57,7 +58,7 @@ def value(findings, name: str):
 def module_checks() -> list[type[Check]]:
     return [
         v for v in vars(lk).values()
-        if inspect.isclass(v) and issubclass(v, Check) and v is not Check and v.__module__ == lk.__name__
+        if inspect.isclass(v) and issubclass(v, Check) and v is not Check and (v.__module__ == lk.__name__ or v.__module__.startswith(lk.__name__ + "."))
     ]
 
 
@@ -482,11 +483,25 @@ def degenerate(kind: str) -> AuditContext:
     return make_ctx(train, test.iloc[:0])
 
 
+# What each check concludes on each degenerate input. Unlisted pairs pass: the input is
+# degenerate for another check, not for this one (LK005 still compares groups on 1 row).
+DEGENERATE_STATUS = {
+    ("LK001", "no_numeric"): "fail",  # one 3-level input: every test row repeats a training row (the
+    # chance rate, train_internal_overlap_rate, is reported beside it, and the docstring says to compare)
+    ("LK002", "tiny"): "inconclusive",
+    ("LK003", "no_test_labels"): "skipped", ("LK003", "one_test_class"): "skipped", ("LK003", "tiny"): "skipped",
+    ("LK004", "tiny"): "skipped",
+    ("LK007", "no_test_labels"): "skipped",
+    ("LK007", "one_test_class"): "fail",  # test holds one class, train two: a real label mismatch
+}
+
+
 @pytest.mark.parametrize("kind", DEGENERATE)
 @pytest.mark.parametrize("cls", lk.CHECKS, ids=lambda c: c.id)
 def test_degenerate_input_does_not_crash(cls, kind):
     findings, status = run(cls, degenerate(kind))
-    assert status in ("pass", "warn", "fail", "inconclusive", "skipped"), status
+    expected = "skipped" if kind == "empty_test" else DEGENERATE_STATUS.get((cls.id, kind), "pass")
+    assert status == expected, (status, findings.summary)
     assert findings.summary
     json.dumps(payload(findings), allow_nan=False)
     if kind == "empty_test":

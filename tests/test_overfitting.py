@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor.adapters import SklearnAdapter
-from auditor.check import definition_problems
 from auditor.checks import overfitting as of
-from auditor.context import AuditContext
-from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.check import definition_problems
+from auditor.contract.context import AuditContext
+from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import run_check as run
 
 FEATURES = ["x1", "x2", "colour", "noise"]
 
@@ -182,8 +183,8 @@ def test_history_still_improving_passes():
 
 
 def test_history_file_is_read_from_keras_csvlogger_columns(tmp_path):
-    from auditor.errors import AuditInputError
-    from auditor.inputs import read_history
+    from auditor.contract.inputs import read_history
+    from auditor.util.errors import AuditInputError
 
     path = tmp_path / "log.csv"
     pd.DataFrame({"epoch": [0, 1, 2], "loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95]}).to_csv(path, index=False)

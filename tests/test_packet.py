@@ -1,4 +1,4 @@
-"""Review packets: manifest, verify, Ed25519 signing, sign-off log (auditor.packet and its CLI verbs)."""
+"""Review packets: manifest, verify, Ed25519 signing, sign-off log (auditor.app.packet and its CLI verbs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.packet import (
+from auditor.app.packet import (
     DECISIONS,
     MANIFEST,
     SIGNATURE,

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 import checks.robustness as rb
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
-from auditor.gate import evaluate_gate
-from auditor.policy import Policy, PolicyError, validate_policy
-from auditor.registry import load_registry
-from auditor.results import CheckResult, Metric
-from auditor.thresholds import judge, judge_metric
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
+from auditor.contract.results import CheckResult, Metric
+from auditor.engine.gate import evaluate_gate
+from auditor.engine.policy import Policy, PolicyError, validate_policy
+from auditor.engine.registry import load_registry
+from auditor.engine.thresholds import judge, judge_metric
 from tests.conftest import run_check
 
 EQ_ODDS = {"direction": "above", "warn": 0.10, "fail": 0.20}
@@ -154,7 +154,8 @@ def _check(cid, status, severity="high"):
 
 
 def test_diff_does_not_call_a_failure_that_is_no_longer_measured_resolved():
-    from auditor.diff import diff_reports, diff_text
+    from auditor.render.diff import diff_text
+    from auditor.reportdata.diff import diff_reports
 
     old = _report([_check("FR002", "fail"), _check("LK003", "fail"), _check("DQ002", "fail")])
     new = _report([_check("FR002", "skipped"), _check("LK003", "inconclusive"), _check("DQ002", "pass")])
@@ -167,7 +168,7 @@ def test_diff_does_not_call_a_failure_that_is_no_longer_measured_resolved():
 
 
 def test_diff_warns_when_the_audits_are_not_comparable():
-    from auditor.diff import diff_markdown, diff_reports, diff_text
+    from auditor.render.diff import diff_markdown, diff_reports, diff_text
 
     old = _report([_check("FR002", "pass")])
     flipped = {"type": "binary", "target": "y", "classes": [0, 1], "positive_label": 0}
@@ -468,7 +469,7 @@ def _recidivism_frame() -> pd.DataFrame:
 
 
 def _predictions_ctx(frame: pd.DataFrame, *, favourable=None) -> AuditContext:
-    from auditor.adapters import PredictionsAdapter
+    from auditor.contract.adapters import PredictionsAdapter
 
     frame = frame.assign(f=range(len(frame)))
     return AuditContext(datasets={"test": frame}, target="y", task="binary", features=["f"],

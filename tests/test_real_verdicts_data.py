@@ -20,8 +20,8 @@ from sklearn.preprocessing import StandardScaler
 
 import checks.data_quality as dq
 import checks.privacy as pv
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
 from tests.conftest import make_binary_frame, run_check
 
 ADULT = Path(__file__).resolve().parents[1] / "examples" / "adult"

@@ -12,8 +12,8 @@ import pytest
 from scipy.stats import kendalltau
 
 import checks.explainability as ex
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
 from tests.conftest import run_check
 
 

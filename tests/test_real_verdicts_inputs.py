@@ -30,13 +30,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from auditor.adapters import (
+from auditor.cli import main
+from auditor.contract.adapters import (
     FEATURE_NAME_WARNINGS,
     SklearnAdapter,
     feature_name_warnings_ignored,
 )
-from auditor.cli import main
-from auditor.inputs import MSG_POSITIONAL_COUNT, RunOptions, build_context
+from auditor.contract.inputs import MSG_POSITIONAL_COUNT, RunOptions, build_context
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,7 +193,7 @@ def test_feature_name_warnings_are_silenced_only_within_the_block():
         warnings.simplefilter("always")
         with feature_name_warnings_ignored():
             model.predict(frame)
-            warnings.warn("another warning", UserWarning)
+            warnings.warn("another warning", UserWarning, stacklevel=1)
         model.predict(frame)
     texts = [str(w.message) for w in caught]
     assert texts[0] == "another warning"

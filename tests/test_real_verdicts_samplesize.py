@@ -14,8 +14,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 import checks.overfitting as of
 import checks.significance as sg
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
 from tests.conftest import run_check
 
 
@@ -215,7 +215,7 @@ def test_st001_keeps_the_bootstrap_where_errors_are_many():
 def test_effective_rows_and_exact_interval_are_statsmodels():
     from statsmodels.stats.proportion import proportion_confint
 
-    from auditor.stats import effective_rows, exact_interval_needed, proportion_interval
+    from auditor.toolkit.stats import effective_rows, exact_interval_needed, proportion_interval
 
     y = np.repeat([0, 1, 2], [18, 21, 15])
     assert effective_rows(y, metric="accuracy") == 54

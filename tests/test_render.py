@@ -16,8 +16,8 @@ from importlib import resources
 
 import pytest
 
-from auditor.practices import PRACTICES, format_practice
 from auditor.render import FILENAMES, FORMATS, format_number, render, write_reports
+from auditor.reportdata.practices import PRACTICES, format_practice
 
 try:
     from sample_report import HOSTILE_ATTR, HOSTILE_SCRIPT, build_sample_report, passing_report

@@ -13,12 +13,13 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from auditor.checks import robustness as rb
 
-from auditor.adapters import SklearnAdapter
-from auditor.check import definition_problems
-from auditor.context import AuditContext
-from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
+from auditor.checks import robustness as rb
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.check import definition_problems
+from auditor.contract.context import AuditContext
+from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import run_check as run
 
 FEATURES = ["x1", "x2", "colour", "noise"]
 NUMERIC = ["x1", "x2", "noise"]

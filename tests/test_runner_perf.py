@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.adapters import SklearnAdapter
-from auditor.context import AuditContext
-from auditor.errors import PolicyError
-from auditor.policy import validate_policy
-from auditor.registry import load_registry
-from auditor.runner import plan_checks, run_checks
+from auditor.contract.adapters import SklearnAdapter
+from auditor.contract.context import AuditContext
+from auditor.engine.policy import validate_policy
+from auditor.engine.registry import load_registry
+from auditor.engine.runner import plan_checks, run_checks
+from auditor.util.errors import PolicyError
 from tests.conftest import fit_pipeline, make_binary_frame
 from tests.engine_checks import ALL, Sleeps, Swallows
 from tests.test_engine import make_registry
@@ -109,7 +109,7 @@ def test_parallel_results_are_those_of_a_serial_run(ctx):
 
 
 def test_checks_that_share_work_run_in_one_worker_largest_group_first():
-    from auditor.runner import work_groups
+    from auditor.engine.runner import work_groups
 
     registry = load_registry()
     planned = plan_checks(registry, validate_policy({"select": ["DQ001", "EX", "ST001"]}, registry))
@@ -132,7 +132,7 @@ def test_enabled_switches_a_check_on_within_the_selection_only():
 def test_auto_jobs_parallelises_small_scikit_learn_audits_only(ctx, monkeypatch):
     import multiprocessing
 
-    from auditor import runner
+    from auditor.engine import runner
 
     monkeypatch.setattr(runner, "available_cores", lambda: 2)
     assert runner.resolve_jobs(3, ctx) == 3  # a number is taken as given
@@ -154,7 +154,7 @@ def test_auto_jobs_parallelises_small_scikit_learn_audits_only(ctx, monkeypatch)
 def test_workers_cap_native_threads_at_their_share_of_the_cores(monkeypatch):
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from auditor import runner
+    from auditor.engine import runner
 
     if not threadpool_info():
         pytest.skip("no native thread pool is loaded in this process")
@@ -169,7 +169,7 @@ def test_workers_cap_native_threads_at_their_share_of_the_cores(monkeypatch):
 def test_long_lived_blocks_freeze_and_the_outermost_end_unfreezes():
     import gc
 
-    from auditor.runner import collector_paused, long_lived
+    from auditor.engine.runner import collector_paused, long_lived
 
     gc.unfreeze()
     with long_lived():
@@ -189,7 +189,7 @@ def test_long_lived_blocks_freeze_and_the_outermost_end_unfreezes():
 def test_timings_record_the_processes_that_really_ran(ctx):
     import multiprocessing
 
-    from auditor.runner import work_groups
+    from auditor.engine.runner import work_groups
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("parallel runs need fork")
@@ -204,7 +204,7 @@ def test_timings_record_the_processes_that_really_ran(ctx):
 
 
 def test_a_models_long_error_is_shortened_in_summaries_and_gate_reasons_but_kept_whole(ctx):
-    from auditor.gate import evaluate_gate
+    from auditor.engine.gate import evaluate_gate
 
     class Loud:
         classes_ = [0, 1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.registry import load_registry
+from auditor.engine.registry import load_registry
 from tests.planted import clean_context
 
 #: Parameters that cap the rows a check computes on.

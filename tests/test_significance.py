@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from auditor.adapters import PredictionsAdapter, SklearnAdapter
-from auditor.check import definition_problems
 from auditor.checks import significance as st
-from auditor.context import AuditContext
-from auditor.registry import Registered
-from auditor.runner import PlannedCheck, available_needs, run_checks, run_one
-from auditor.thresholds import judge
-from tests.conftest import fit_pipeline, make_binary_frame, run_check as run
+from auditor.contract.adapters import PredictionsAdapter, SklearnAdapter
+from auditor.contract.check import definition_problems
+from auditor.contract.context import AuditContext
+from auditor.engine.registry import Registered
+from auditor.engine.runner import PlannedCheck, available_needs, run_checks, run_one
+from auditor.engine.thresholds import judge
+from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import run_check as run
 
 FEATURES = ["x1", "x2", "colour", "noise"]
 

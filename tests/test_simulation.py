@@ -1,6 +1,6 @@
 """Simulations of the significance checks' statistics against known truths (slow).
 
-(a) ST001's bootstrap intervals (auditor.stats.bootstrap_ci, as ST001 calls it) cover a
+(a) ST001's bootstrap intervals (auditor.toolkit.stats.bootstrap_ci, as ST001 calls it) cover a
 metric whose true value is known exactly about 95% of the time. (b) ST002's baseline
 test rejects a truly useless model (predictions independent of the labels) at about the
 nominal rate, and the check fails such a model.
@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor.adapters import PredictionsAdapter
 from auditor.checks import significance as st
-from auditor.context import AuditContext
-from auditor.stats import bootstrap_ci, metric_function
-from auditor.thresholds import judge
+from auditor.contract.adapters import PredictionsAdapter
+from auditor.contract.context import AuditContext
+from auditor.engine.thresholds import judge
+from auditor.toolkit.stats import bootstrap_ci, metric_function
 
 REPEATS = 300
 # 500 test sets put the standard error of a 95% coverage near 1%: the 92%-98% window is about 3 of them.
@@ -32,7 +32,7 @@ def binary_test_set(rng: np.random.Generator, n: int, *, prevalence: float, reca
 
 # Numpy twins of ST001's metric functions: scipy's bootstrap calls the statistic once per
 # resample, and scikit-learn's input checks would make 300 x 200 calls take a minute.
-# Each twin is checked equal to auditor.stats.metric_function, so the intervals are ST001's.
+# Each twin is checked equal to auditor.toolkit.stats.metric_function, so the intervals are ST001's.
 def accuracy(y, pred):
     return float(np.mean(y == pred))
 
@@ -127,7 +127,7 @@ def false_alarms(classes: list, shares: list[float], *, n: int, repeats: int, se
 @pytest.fixture()
 def no_figures(monkeypatch):
     """The figure does not enter the statistic; drawing it 500 times would double the run time."""
-    monkeypatch.setattr(st, "bar_chart", lambda *args, **kwargs: None)
+    monkeypatch.setattr(st.st002_better_than_baseline, "bar_chart", lambda *args, **kwargs: None)
 
 
 @pytest.mark.slow

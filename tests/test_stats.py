@@ -1,11 +1,11 @@
-"""auditor.stats: the shared bootstrap interval."""
+"""auditor.toolkit.stats: the shared bootstrap interval."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from auditor.stats import bootstrap_ci
+from auditor.toolkit.stats import bootstrap_ci
 
 
 def test_stratified_bootstrap_keeps_rare_classes_in_every_resample():
@@ -55,7 +55,7 @@ def _batched_data(kind: str, n: int = 400):
 
 @pytest.mark.parametrize(("name", "task", "kind"), BATCHED_CASES)
 def test_batched_metric_equals_scikit_learn_on_every_resample(name, task, kind):
-    from auditor.stats import metric_function
+    from auditor.toolkit.stats import metric_function
 
     y, out = _batched_data(kind)
     fn = metric_function(name, task=task, positive_label=1, classes=[0, 1])
@@ -73,7 +73,7 @@ def test_batched_metric_equals_scikit_learn_on_every_resample(name, task, kind):
 
 @pytest.mark.parametrize(("name", "task", "kind"), BATCHED_CASES)
 def test_bootstrap_interval_is_the_same_batched_or_not(name, task, kind):
-    from auditor.stats import bootstrap_ci, metric_function
+    from auditor.toolkit.stats import bootstrap_ci, metric_function
 
     y, out = _batched_data(kind)
     fn = metric_function(name, task=task, positive_label=1, classes=[0, 1])
@@ -88,7 +88,7 @@ def test_bootstrap_interval_is_the_same_batched_or_not(name, task, kind):
 def test_bootstrap_memory_is_bounded_by_batches(monkeypatch):
     """A large sample is resampled in slices: the same interval (SciPy's draws do not depend
     on the slicing), and for stratified resamples an interval just as wide."""
-    import auditor.stats as st
+    import auditor.toolkit.stats as st
 
     y, out = _batched_data("labels", n=2000)
     fn = st.metric_function("accuracy", task="binary", positive_label=1, classes=[0, 1])
@@ -103,7 +103,7 @@ def test_bootstrap_memory_is_bounded_by_batches(monkeypatch):
 
 
 def test_encode_labels_looks_up_each_distinct_value_as_the_row_by_row_lookup_did():
-    from auditor.stats import encode_labels
+    from auditor.toolkit.stats import encode_labels
 
     def row_by_row(values, classes):
         lookup = {c: i for i, c in enumerate(classes)}
@@ -126,7 +126,7 @@ def test_encode_labels_looks_up_each_distinct_value_as_the_row_by_row_lookup_did
 def test_weighted_auc_batched_equals_scikit_learn_with_sample_weights():
     from sklearn.metrics import roc_auc_score
 
-    from auditor.stats import weighted_auc_batched
+    from auditor.toolkit.stats import weighted_auc_batched
 
     rng = np.random.default_rng(8)
     positive = rng.uniform(size=60) < 0.4

@@ -14,11 +14,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from auditor.checks.robustness_gradient import AdversarialRobustness, fgsm, pgd  # noqa: E402
-
-from auditor.adapters import load_model  # noqa: E402
-from auditor.adapters_torch import MSG_NO_CUDA, TorchAdapter  # noqa: E402
 from auditor.cli import main  # noqa: E402
-from auditor.errors import ModelLoadError  # noqa: E402
+from auditor.contract.adapters import load_model  # noqa: E402
+from auditor.contract.adapters_torch import MSG_NO_CUDA, TorchAdapter  # noqa: E402
+from auditor.util.errors import ModelLoadError  # noqa: E402
 from tests.conftest import fit_pipeline, make_binary_frame, run_check  # noqa: E402
 from tests.torch_models import (  # noqa: E402
     smooth_context,
@@ -298,11 +297,11 @@ def test_rb007_respects_immutable_features_and_bounds():
 
 
 def test_rb007_skips_a_model_without_gradients():
-    from auditor.adapters import SklearnAdapter
-    from auditor.context import AuditContext
-    from auditor.policy import validate_policy
-    from auditor.registry import load_registry
-    from auditor.runner import available_needs, plan_checks, run_one
+    from auditor.contract.adapters import SklearnAdapter
+    from auditor.contract.context import AuditContext
+    from auditor.engine.policy import validate_policy
+    from auditor.engine.registry import load_registry
+    from auditor.engine.runner import available_needs, plan_checks, run_one
 
     registry = load_registry()
     ctx = AuditContext(datasets={"train": make_binary_frame(300, seed=1), "test": make_binary_frame(300, seed=2)},

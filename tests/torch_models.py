@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from auditor.context import AuditContext
+from auditor.contract.context import AuditContext
 
 TINY_SCALE = 1e-3
 
@@ -65,7 +65,7 @@ def train_network(frame: pd.DataFrame, *, seed: int = 0, epochs: int = 300, weig
 
 def torch_context(train: pd.DataFrame, test: pd.DataFrame, *, seed: int = 0) -> AuditContext:
     """An audit context whose model is a small network trained on ``train``."""
-    from auditor.adapters_torch import TorchAdapter
+    from auditor.contract.adapters_torch import TorchAdapter
 
     scaler, net = train_network(train, seed=seed)
     model = TorchAdapter.from_module(net, columns=["x1", "x2", "t"], classes=[0, 1], output="logits", preprocessing=scaler)

@@ -12,8 +12,8 @@ import re
 from importlib import resources
 from typing import Any
 
-from auditor.render import STATUS_LABELS, area_label, format_number, is_percent_name
-from auditor.wording import count
+from auditor.render.common import STATUS_LABELS, area_label, format_number, is_percent_name
+from auditor.util.wording import count
 
 DIFF_PARTIAL = "_diff_section.html.j2"
 #: Blank rows on the sign-off page, for reviewers who sign on paper.
@@ -38,7 +38,7 @@ def diff_partial_exists() -> bool:
 
 
 def governance_view(report: dict[str, Any]) -> dict[str, Any]:
-    from auditor.model_card import build_model_card
+    from auditor.reportdata.model_card import build_model_card
 
     card = report.get("model_card") if isinstance(report.get("model_card"), dict) else build_model_card(report)
     checks = [c for c in report.get("checks") or [] if isinstance(c, dict)]
@@ -105,7 +105,7 @@ def _plain_summary(report: dict[str, Any], card: dict[str, Any], checks: list[di
         lines.append("No risk is accepted through a waiver: every finding stands as measured.")
     missing = card.get("missing") or []
     if missing:
-        from auditor.model_card import FIELD_LABELS
+        from auditor.reportdata.model_card import FIELD_LABELS
 
         lines.append("The model card is incomplete: it does not state the "
                      + ", ".join(FIELD_LABELS.get(m, m).lower() for m in missing) + ".")
@@ -128,7 +128,7 @@ def _text_or_items(value: Any) -> dict[str, Any]:
 
 
 def _card_view(card: dict[str, Any]) -> dict[str, Any]:
-    from auditor.model_card import FIELD_LABELS
+    from auditor.reportdata.model_card import FIELD_LABELS
 
     missing = set(card.get("missing") or [])
 
@@ -253,7 +253,7 @@ def _filter_statuses(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _filter_areas(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from auditor.render import ordered_areas
+    from auditor.render.common import ordered_areas
 
     areas = ordered_areas(c.get("area") or "other" for c in checks)
     return [{"area": a, "key": _anchor("area", a), "label": area_label(a),

@@ -16,7 +16,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from auditor.render import (
+from auditor.render.common import (
     STATUS_LABELS,
     area_label,
     checks_by_area,
@@ -29,7 +29,7 @@ from auditor.render import (
     waiver_text,
 )
 from auditor.render.governance import governance_view
-from auditor.wording import shorten
+from auditor.util.wording import shorten
 
 TEMPLATE = "report.html.j2"
 #: Longest error message a check's card shows (report.json keeps it whole).
@@ -78,7 +78,7 @@ def _load_template(name: str) -> str | None:
 
 def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, Any]:
     """Turn the report dict into the plain, pre-formatted data the template draws."""
-    from auditor.results import STATUSES
+    from auditor.contract.results import STATUSES
 
     inputs = report.get("inputs") or {}
     checks = list(report.get("checks") or [])
@@ -138,7 +138,7 @@ def _anchor(prefix: str, name: str) -> str:
 
 def _tally(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The non-zero status counts of a group of checks, worst first."""
-    from auditor.results import STATUS_RANK
+    from auditor.contract.results import STATUS_RANK
 
     seen: dict[str, int] = {}
     for c in members:
@@ -346,7 +346,7 @@ def _verdict(gate: dict[str, Any]) -> dict[str, Any]:
 
 
 def _card(check: dict[str, Any]) -> dict[str, Any]:
-    from auditor.practices import format_practice
+    from auditor.reportdata.practices import format_practice
 
     status = check.get("status") or "error"
     waiver = check.get("waiver")
@@ -428,7 +428,7 @@ def _metric_row(name: str, metric: Any) -> dict[str, Any]:
         shown = f"{format_number(metric['adjusted'], trim=False)} adj."
         description = (description + "; " if description else "") + f"raw p = {format_number(value, trim=False)}, corrected across the audit"
     if metric.get("decided"):
-        # What an undecided metric's interval does decide (auditor.thresholds).
+        # What an undecided metric's interval does decide (auditor.engine.thresholds).
         description = (description + "; " if description else "") + f"undecided: {metric['decided']}"
     return {
         "name": str(name),

@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from auditor.render import (
+from auditor.render.common import (
     area_label,
     blocking_ids,
     checks_by_area,

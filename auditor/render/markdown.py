@@ -6,20 +6,9 @@ Every string from the report is escaped: a hostile column name such as
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from auditor.render import STATUS_LABELS, area_label, checks_by_area, is_waived
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
-
-
-def escape_md(text: Any) -> str:
-    """Escape ``text`` for one line of GitHub Markdown (a table cell or a list item)."""
-    s = "" if text is None else str(text)
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    return " ".join(s.split())
+from auditor.render.common import STATUS_LABELS, area_label, checks_by_area, escape_md, is_waived
 
 
 def _status_word(check: dict[str, Any]) -> str:
@@ -43,7 +32,7 @@ def _table(checks: list[dict[str, Any]]) -> list[str]:
 
 def render_markdown(report: dict[str, Any]) -> str:
     """The pull-request summary as GitHub-flavoured Markdown."""
-    from auditor.results import STATUS_RANK, STATUSES
+    from auditor.contract.results import STATUS_RANK, STATUSES
 
     gate = report.get("gate") or {}
     passed = bool(gate.get("passed"))
@@ -76,7 +65,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append("")
 
     if report.get("baseline_diff"):
-        from auditor.diff import diff_markdown
+        from auditor.render.diff import diff_markdown
 
         lines.append(diff_markdown(report["baseline_diff"], level=3))
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from auditor.render import blocking_ids, dataset_paths, is_waived
+from auditor.render.common import blocking_ids, dataset_paths, is_waived
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -68,7 +68,7 @@ def crosswalk(report: dict[str, Any]) -> list[dict[str, Any]]:
     the audit's own gate holds against the model. The groups keep every real status, and
     ``softened`` lists the checks so counted.
     """
-    from auditor.results import STATUS_RANK, STATUSES
+    from auditor.contract.results import STATUS_RANK, STATUSES
 
     results = {str(c.get("id")): c for c in report.get("checks") or [] if isinstance(c, dict)}
     gate = report.get("gate") or {}

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     pd.DataFrame(history).to_csv(out / "history.csv", index=False)
 
     # The written files, read back the way auditor reads them, give the same predictions.
-    from auditor.adapters import load_model
+    from auditor.contract.adapters import load_model
 
     adapter = load_model(out / "model.torch.yaml", device="cpu")
     with torch.no_grad():

@@ -1,7 +1,7 @@
 """A third-party check package: nothing in auditor's repository refers to it."""
 
-from auditor.check import Check, Threshold
-from auditor.results import Evidence, Findings, Metric
+from auditor.contract.check import Check, Threshold
+from auditor.contract.results import Evidence, Findings, Metric
 
 
 class RowCount(Check):
