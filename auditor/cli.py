@@ -86,12 +86,15 @@ def cli() -> None:
 
 @cli.command("run", short_help="Run the audit and write the reports (exit code = the gate's verdict).")
 @click.option("--model", "model", metavar="FILE", help="Model file: .skops, .joblib/.pkl with --trust-model, or a PyTorch model spec NAME.torch.yaml.")
-@click.option("--train", metavar="FILE", help="Training data (CSV, CSV.GZ or Parquet); required unless --predictions is given (checks that need it are then skipped with that reason).")
+@click.option("--train", metavar="FILE",
+              help="Training data (CSV, CSV.GZ or Parquet); required unless --predictions is given "
+                   "(checks that need it are then skipped with that reason).")
 @click.option("--test", required=True, metavar="FILE", help="Test data the model was evaluated on.")
 @click.option("--current", metavar="FILE", help="Optional production sample (recent inputs, labels optional), compared with the training data.")
 @click.option("--validation", metavar="FILE", help="Optional validation data.")
 @click.option("--target", required=True, metavar="COL", help="Target column name.")
-@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred from the target when omitted (the report says so).")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]),
+              help="Task type; inferred from the target when omitted (the report says so).")
 @click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks (default: 1/true/yes, else the minority class).")
 @click.option("--favourable-label", "--favorable-label", "favourable_label", metavar="LABEL",
               help="Binary tasks: the outcome that benefits the person (e.g. approved); fairness selection rates count it "
@@ -100,7 +103,9 @@ def cli() -> None:
 @click.option("--id-column", metavar="COL", help="Row identifier column (excluded from features).")
 @click.option("--group-column", metavar="COL", help="Entity column (patient, customer) for group-overlap checks.")
 @click.option("--time-column", metavar="COL", help="Timestamp column for temporal checks.")
-@click.option("--history", metavar="FILE", help="Per-epoch training history (CSV/Parquet with train and validation loss, e.g. Keras' CSVLogger output) for the early-stopping analysis.")
+@click.option("--history", metavar="FILE",
+              help="Per-epoch training history (CSV/Parquet with train and validation loss, e.g. Keras' CSVLogger output) "
+                   "for the early-stopping analysis.")
 @click.option("--predictions", metavar="COL", help="Predictions-only mode: column of the test (and current) data holding the model's predictions.")
 @click.option("--scores", metavar="COL", help="With --predictions: column with the positive-class probability or a ranking score (binary).")
 @click.option("--score-kind", type=click.Choice(["auto", "probability", "rank", "reversed-rank"]), default="auto",
@@ -108,21 +113,32 @@ def cli() -> None:
               help="What --scores holds: auto reads values all in [0, 1] as probabilities and others as a ranking score "
                    "(higher: more likely the positive label; reversed-rank: less likely). Checks that need probabilities "
                    "skip a ranking score.")
-@click.option("--trust-model", is_flag=True, help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
-@click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file that skops does not trust by default (repeatable); safer than --trust-model.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
+@click.option("--trust-model", is_flag=True,
+              help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
+@click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE",
+              help="Trust one type of a skops file that skops does not trust by default (repeatable); safer than --trust-model.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
 @click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (audit.yaml). See 'auditor init'.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a policy value, e.g. DQ001.thresholds.max_missing_rate.fail=0.4 or fail_on=medium (repeatable).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a policy value, e.g. DQ001.thresholds.max_missing_rate.fail=0.4 or fail_on=medium (repeatable).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the policy's, else 0).")
 @click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
 @click.option("--out", default="reports", show_default=True, metavar="DIR", help="Output folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@click.option("--jobs", "-j", default="auto", show_default=True, type=JOBS, metavar="N|auto", help="Run the checks in N processes (results are the same as with 1). auto: one per core (at most 4) on data of up to 50,000 rows with a scikit-learn model or stored predictions, else 1.")
-@click.option("--packet", metavar="DIR", help="Also write a review packet: the reports, report.json, the policy and manifest.json (SHA-256 of every file and input). See 'auditor verify'.")
+@click.option("--jobs", "-j", default="auto", show_default=True, type=JOBS, metavar="N|auto",
+              help="Run the checks in N processes (results are the same as with 1). auto: one per core (at most 4) on data of up to 50,000 rows "
+                   "with a scikit-learn model or stored predictions, else 1.")
+@click.option("--packet", metavar="DIR",
+              help="Also write a review packet: the reports, report.json, the policy and manifest.json (SHA-256 of every file and input). "
+                   "See 'auditor verify'.")
 @click.option("--zip", "zip_packet", is_flag=True, help="With --packet: also write DIR.zip.")
-@click.option("--signing-key", metavar="KEY.pem", help="With --packet: sign manifest.json with this Ed25519 private key (its passphrase, if any, from $AUDITOR_KEY_PASSPHRASE). See 'auditor keygen'.")
+@click.option("--signing-key", metavar="KEY.pem",
+              help="With --packet: sign manifest.json with this Ed25519 private key "
+                   "(its passphrase, if any, from $AUDITOR_KEY_PASSPHRASE). See 'auditor keygen'.")
 @click.option("--force", "force_packet", is_flag=True, help="With --packet: write into a non-empty folder that is not a packet (nothing in it is deleted).")
-@click.option("--baseline-report", metavar="REPORT.json", help="An approved earlier audit's report.json: only findings new since then block the gate; the diff is stored as baseline_diff.")
+@click.option("--baseline-report", metavar="REPORT.json",
+              help="An approved earlier audit's report.json: only findings new since then block the gate; the diff is stored as baseline_diff.")
 def run_cmd(**kw: Any) -> None:
     """Run the audit and write the reports; the exit code is the gate's verdict.
 
@@ -236,19 +252,26 @@ def _model_names(paths: list[str]) -> list[str]:
 
 @cli.command("compare", short_help="Compare candidate models with a baseline on the same rows (non-inferiority gate).")
 @click.option("--baseline", required=True, metavar="FILE", help="The model in production (or the reference).")
-@click.option("--candidate", "candidates", required=True, multiple=True, metavar="FILE", help="A candidate model (repeatable: three or more models add a Friedman/Nemenyi ranking).")
+@click.option("--candidate", "candidates", required=True, multiple=True, metavar="FILE",
+              help="A candidate model (repeatable: three or more models add a Friedman/Nemenyi ranking).")
 @click.option("--test", required=True, metavar="FILE", help="Rows both models are scored on (CSV, CSV.GZ or Parquet).")
 @click.option("--train", metavar="FILE", help="Training data, for --refit.")
 @click.option("--target", required=True, metavar="COL", help="Target column name.")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred when omitted.")
 @click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks.")
-@click.option("--metric", default="auto", show_default=True, type=click.Choice(["auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2"]), help="Metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression).")
-@click.option("--margin", metavar="NUMBER|PERCENT", help="Non-inferiority margin: the loss in --metric the candidate may have at most, in the metric's units (default 0.01 for metrics on a 0-1 scale; required for rmse and mae) or as a share of the baseline's score (5%).")
-@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999), help="Two-sided confidence of the intervals (0.95: a one-sided test at 2.5%).")
+@click.option("--metric", default="auto", show_default=True,
+              type=click.Choice(["auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2"]),
+              help="Metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression).")
+@click.option("--margin", metavar="NUMBER|PERCENT",
+              help="Non-inferiority margin: the loss in --metric the candidate may have at most, in the metric's units "
+                   "(default 0.01 for metrics on a 0-1 scale; required for rmse and mae) or as a share of the baseline's score (5%).")
+@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999),
+              help="Two-sided confidence of the intervals (0.95: a one-sided test at 2.5%).")
 @click.option("--refit", is_flag=True, help="Also refit both models: 5x2cv paired t and corrected resampled t tests (needs --train).")
 @click.option("--trust-model", is_flag=True, help="Allow pickle/joblib model files. Unpickling runs code: only for files you trust.")
 @click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file (repeatable).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
 @click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (waivers, severities, fail_on, correction).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a policy value (repeatable).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the policy's, else 0).")
@@ -398,7 +421,8 @@ def checks_explain(check_id: str) -> None:
 @click.argument("report_json", metavar="REPORT.json")
 @click.option("--format", "formats", default="all", show_default=True, metavar="LIST", help=f"Comma-separated formats: {','.join(FORMATS)} or all.")
 @click.option("--out", metavar="DIR", help="Output folder (default: the report's folder).")
-@click.option("--decisions", "decisions_from", metavar="PACKET_DIR", help="Show the sign-off decisions recorded in this packet (auditor sign) on the report's sign-off page.")
+@click.option("--decisions", "decisions_from", metavar="PACKET_DIR",
+              help="Show the sign-off decisions recorded in this packet (auditor sign) on the report's sign-off page.")
 def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: str | None) -> None:
     """Redraw reports from a report.json, without the model or the data.
 
@@ -473,8 +497,10 @@ def _print_verification(check: Any) -> None:
 @cli.command("verify", short_help="Check a review packet: every file and input against its manifest, the signature, the sign-off log.")
 @click.argument("packet_dir", metavar="DIR")
 @click.option("--public-key", metavar="PUB.pem", help="Require the manifest to be signed by this Ed25519 public key.")
-@click.option("--inputs-required", is_flag=True, help="Fail when an input (model, data, policy) is not found at its recorded path, instead of noting it as not checked.")
-@click.option("--inputs-root", metavar="DIR", type=click.Path(exists=True, file_okay=False), help="Resolve the inputs' relative paths against DIR (default: the current folder).")
+@click.option("--inputs-required", is_flag=True,
+              help="Fail when an input (model, data, policy) is not found at its recorded path, instead of noting it as not checked.")
+@click.option("--inputs-root", metavar="DIR", type=click.Path(exists=True, file_okay=False),
+              help="Resolve the inputs' relative paths against DIR (default: the current folder).")
 def verify_cmd(packet_dir: str, public_key: str | None, inputs_required: bool, inputs_root: str | None) -> None:
     """Recompute the SHA-256 of every file in the packet DIR and of every input it lists.
 

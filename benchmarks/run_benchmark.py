@@ -367,7 +367,8 @@ def table(results: list[dict], startup: dict[str, str], machine: str, peers, *, 
     lines.append("- Start-up: " + "; ".join(f"`{k}` {v}" for k, v in startup.items()) + " (median of 10).")
     lines.append("- Load average (1, 5, 15 min) before / after each size: "
                  + "; ".join(f"{r['rows']:,} rows: {r['load_before']} / {r['load_after']}" for r in results) + ".")
-    lines += ["", "Where the time of the default run went (report.json `timings`, and per area the sum of the checks' own `duration_s`, which in a parallel run add up to more than the wall time):", ""]
+    lines += ["", "Where the time of the default run went (report.json `timings`, and per area the sum of the checks' own `duration_s`, "
+                  "which in a parallel run add up to more than the wall time):", ""]
     areas = list(dict.fromkeys(a for r in results for a in r["runs"][ours]["families"]))
     lines += ["| area | " + " | ".join(f"{r['rows']:,} rows: s" for r in results) + " |", "|---|" + "---|" * len(results)]
     for area in areas:

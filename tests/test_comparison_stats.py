@@ -29,17 +29,17 @@ from sklearn.metrics import accuracy_score, get_scorer, log_loss, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from auditor.toolkit import comparison_stats as cs
+from auditor.toolkit import refit_tests as rt
 from auditor.toolkit.comparison_stats import (
     TestResult,
-    corrected_resampled_ttest,
     delong_test,
-    five_by_two_cv_ttest,
     friedman_nemenyi,
     mcnemar_test,
     non_inferiority,
     paired_bootstrap_test,
     paired_permutation_test,
 )
+from auditor.toolkit.refit_tests import corrected_resampled_ttest, five_by_two_cv_ttest
 
 
 def accuracy(y, pred):
@@ -482,7 +482,7 @@ def test_corrected_resampled_t_identical_estimators_and_bad_repeats(classificati
     assert (res.estimate, res.statistic, res.p_value) == (0.0, 0.0, 1.0)
     with pytest.raises(ValueError) as err:
         corrected_resampled_ttest(**kwargs, n_repeats=1)
-    assert str(err.value) == cs.MSG_N_REPEATS.format(got=1)
+    assert str(err.value) == rt.MSG_N_REPEATS.format(got=1)
 
 
 # ---------------------------------------------------------------------------

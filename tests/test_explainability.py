@@ -136,7 +136,8 @@ def _small(cls):
     return {k: v for k, v in {"rows": 300, "shap_rows": 20, "runs": 3, "repeats": 2, "local_rows": 5}.items() if k in cls.params}
 
 
-EXPLAINED_STATUSES = {"regression": {'EX001': 'warn', 'EX002': 'pass', 'EX003': 'pass', 'EX004': 'pass', 'EX005': 'warn', 'EX006': 'pass'}, "multiclass": {'EX001': 'fail', 'EX002': 'inconclusive', 'EX003': 'pass', 'EX004': 'pass', 'EX005': 'pass', 'EX006': 'pass'}}
+EXPLAINED_STATUSES = {"regression": {'EX001': 'warn', 'EX002': 'pass', 'EX003': 'pass', 'EX004': 'pass', 'EX005': 'warn', 'EX006': 'pass'},
+                      "multiclass": {'EX001': 'fail', 'EX002': 'inconclusive', 'EX003': 'pass', 'EX004': 'pass', 'EX005': 'pass', 'EX006': 'pass'}}
 # EX001 fails the multiclass model by design: its labels are a function of x1 alone, so one input carries
 # over 90% of the importance; EX002 cannot rank the two inputs left on 3 runs of 300 rows.
 

@@ -22,8 +22,8 @@ from auditor.engine.multiple_testing import CORRECTIONS
 from auditor.engine.registry import Registry
 from auditor.util.errors import PolicyError, did_you_mean
 
-TOP_KEYS = ("version", "fail_on", "undecided_fail_on", "favourable_label", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features", "waivers",
-            "model_card", "time_limit_s")
+TOP_KEYS = ("version", "fail_on", "undecided_fail_on", "favourable_label", "allow_errors", "seed", "correction", "select", "ignore", "checks", "features",
+            "waivers", "model_card", "time_limit_s")
 FEATURE_KEYS = ("immutable", "min", "max", "monotonic")
 MONOTONIC = ("increasing", "decreasing")
 CHECK_KEYS = ("enabled", "severity", "params", "thresholds", "time_limit_s")

@@ -159,7 +159,8 @@ class ExpectedCalibrationError(Check):
                 title="Reliability table",
                 columns=["bin", "rows", "mean predicted", "observed frequency", "observed - predicted"],
                 rows=rows,
-                note=f"Outcome: {'the row is positive' if out.task == 'binary' else 'the top label is right'}; bootstrap of {params['n_resamples']} resamples, seed {seed}.",
+                note=f"Outcome: {'the row is positive' if out.task == 'binary' else 'the top label is right'}; "
+                     f"bootstrap of {params['n_resamples']} resamples, seed {seed}.",
             )],
             figures=[self._figure(outcome, prob, edges, count, p_sum, y_sum, what=what, bins=bins, strategy=strategy,
                                   binary=out.task == "binary")],

@@ -38,7 +38,8 @@ def _paired(ctx: AuditContext, name: str):
 
 
 COMMON_PARAMS = {
-    "metric": Param(default="auto", kind="str", help="metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression)", choices=METRIC_CHOICES),
+    "metric": Param(default="auto", kind="str", help="metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression)",
+                    choices=METRIC_CHOICES),
     "confidence": Param(default=0.95, kind="float", help="two-sided confidence of the intervals", low=0.5, high=0.999),
     "n_resamples": Param(default=1000, kind="int", help="bootstrap and permutation resamples", low=100, high=100000),
 }

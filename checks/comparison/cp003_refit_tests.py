@@ -56,7 +56,7 @@ class RefitTests(Check):
     )
 
     def run(self, ctx, params):
-        from auditor.toolkit import comparison_stats as cs
+        from auditor.toolkit import refit_tests as rt
 
         not_refittable = [n for n in [ctx.model_name, *ctx.others] if not ctx.for_model(n).model.can_refit]
         if not_refittable:
@@ -69,7 +69,7 @@ class RefitTests(Check):
         rows = []
         for name in candidate_names(ctx):
             candidate = ctx.for_model(name).model.unfitted_clone()
-            for key, fn in (("5x2cv", cs.five_by_two_cv_ttest), ("corrected_t", cs.corrected_resampled_ttest)):
+            for key, fn in (("5x2cv", rt.five_by_two_cv_ttest), ("corrected_t", rt.corrected_resampled_ttest)):
                 result = fn(estimator_a=baseline, estimator_b=candidate, X=X, y=y, scoring=SCORERS[metric],
                             random_state=seed, confidence=params["confidence"])
                 # Scorers are "greater is better" (errors are negated), so B - A is already an improvement.

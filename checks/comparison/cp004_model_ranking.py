@@ -94,7 +94,9 @@ class ModelRanking(Check):
                 f"(critical difference {result['critical_difference']:.2f})."
             ),
             metrics={
-                "worse_than_baseline": Metric(len(worse), description="candidates whose average rank is worse than the baseline's by more than the critical difference"),
+                "worse_than_baseline": Metric(
+                    len(worse), description="candidates whose average rank is worse than the baseline's by more than the critical difference"
+                ),
                 "friedman_p_value": Metric(result["p_value"], description="Friedman test: do the models differ at all?", p_value=True),
                 "critical_difference": Metric(result["critical_difference"], description=f"Nemenyi critical difference at alpha {params['alpha']}"),
             },

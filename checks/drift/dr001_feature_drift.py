@@ -136,12 +136,14 @@ class FeatureDrift(Check):
     params = {
         "reference": Param(default="train", kind="str", choices=REFERENCE_ROLES, help="dataset the current sample is compared with"),
         "alpha": Param(default=0.05, kind="float", low=1e-6, high=0.5, help="significance level of the corrected per-column p-values"),
-        "correction": Param(default="fdr_bh", kind="str", choices=CORRECTIONS, help="multiple-testing correction across the columns (statsmodels multipletests)"),
+        "correction": Param(default="fdr_bh", kind="str", choices=CORRECTIONS,
+                            help="multiple-testing correction across the columns (statsmodels multipletests)"),
         "psi_threshold": Param(default=0.2, kind="float", low=0.0, high=10.0, help="smallest PSI at which a significant shift counts as drift"),
         "bins": Param(default=10, kind="int", low=2, high=100, help="quantile bins of the reference for the PSI and JS of numeric columns"),
         "max_levels": Param(default=50, kind="int", low=2, high=10_000, help="most frequent levels kept per categorical column; the rest pooled"),
         "min_rows": Param(default=30, kind="int", low=1, high=1_000_000, help="current rows below which drift is not judged (inconclusive)"),
-        "backend": Param(default="scipy", kind="str", choices=BACKENDS, help="'alibi' runs the univariate tests through alibi-detect (pip install auditor[alibi])"),
+        "backend": Param(default="scipy", kind="str", choices=BACKENDS,
+                         help="'alibi' runs the univariate tests through alibi-detect (pip install auditor[alibi])"),
     }
     thresholds = {
         "drifted_share": Threshold(
@@ -252,7 +254,8 @@ class FeatureDrift(Check):
                 "drifted_columns": Metric(len(drifted), description="number of drifted input columns"),
                 "columns_compared": Metric(len(tested), description="number of input columns tested"),
                 "max_psi": Metric(max((c.psi for c in tested if c.psi is not None), default=None), description="largest PSI over the columns"),
-                "global_p_value": Metric(min_q, description=f"smallest {params['correction']}-corrected p-value: a global test that no column moved", p_value=True),
+                "global_p_value": Metric(min_q, description=f"smallest {params['correction']}-corrected p-value: a global test that no column moved",
+                                         p_value=True),
             },
             evidence=evidence,
             figures=figures,

@@ -249,7 +249,8 @@ class MultivariateDrift(Check):
     params = {
         "reference": Param(default="train", kind="str", choices=REFERENCE_ROLES, help="dataset the current sample is compared with"),
         "max_rows": Param(default=20_000, kind="int", low=50, high=10_000_000, help="rows per side for the domain classifier (balanced, seeded)"),
-        "alpha": Param(default=0.05, kind="float", low=1e-6, high=0.5, help="significance level of the AUC below which the features the classifier leans on are named"),
+        "alpha": Param(default=0.05, kind="float", low=1e-6, high=0.5,
+                       help="significance level of the AUC below which the features the classifier leans on are named"),
         "folds": Param(default=5, kind="int", low=2, high=20, help="stratified cross-validation folds of the domain classifier"),
         "max_iter": Param(default=100, kind="int", low=10, high=1000, help="boosting iterations of the domain classifier"),
         "n_repeats": Param(default=5, kind="int", low=1, high=100, help="shuffles per feature in the permutation importance"),
@@ -270,7 +271,8 @@ class MultivariateDrift(Check):
         "Rabanser, Günnemann & Lipton, Failing loudly: an empirical study of methods for detecting dataset shift, NeurIPS 2019",
         "Gretton, Borgwardt, Rasch, Schölkopf & Smola, A kernel two-sample test, JMLR 13, 2012",
         "Hanley & McNeil, The meaning and use of the area under a ROC curve, Radiology 143(1), 1982",
-        "Mason & Graham, Areas beneath the relative operating characteristics (ROC) and relative operating levels (ROL) curves: statistical significance and interpretation, QJRMS 128, 2002",
+        "Mason & Graham, Areas beneath the relative operating characteristics (ROC) and relative operating levels (ROL) curves: "
+            "statistical significance and interpretation, QJRMS 128, 2002",
         "https://scikit-learn.org/stable/modules/permutation_importance.html",
     )
 
@@ -393,8 +395,10 @@ class MultivariateDrift(Check):
             summary=summary,
             metrics={
                 "domain_auc": Metric(auc if enough else None, low if enough else None, high if enough else None,
-                                     description="cross-validated ROC AUC of a classifier telling current rows from reference rows (95% Hanley-McNeil interval)"),
-                "domain_auc_p_value": Metric(auc_p, description="one-sided test that the AUC exceeds 0.5 (mean of the folds' Mann-Whitney z-scores)", p_value=True),
+                                     description="cross-validated ROC AUC of a classifier telling current rows from reference rows "
+                                                 "(95% Hanley-McNeil interval)"),
+                "domain_auc_p_value": Metric(auc_p, description="one-sided test that the AUC exceeds 0.5 (mean of the folds' Mann-Whitney z-scores)",
+                                             p_value=True),
                 "mmd2": Metric(mmd2, description="unbiased squared MMD, RBF kernel with the median-heuristic bandwidth"),
                 "mmd_p_value": Metric(mmd_p, description="permutation p-value of the MMD test", p_value=True),
             },

@@ -146,7 +146,8 @@ class PredictionDrift(Check):
         }
         if kind != "class":
             metrics["prediction_wasserstein"] = Metric(
-                c.wasserstein, description="Wasserstein distance of the outputs" + (" in reference standard deviations" if kind == "value" else " (probability units)")
+                c.wasserstein,
+                description="Wasserstein distance of the outputs" + (" in reference standard deviations" if kind == "value" else " (probability units)")
             )
             fr, fc = out_ref[np.isfinite(out_ref)], out_cur[np.isfinite(out_cur)]
             mean_r = float(fr.mean()) if len(fr) else None
@@ -158,13 +159,16 @@ class PredictionDrift(Check):
                 title=f"The {name} on {reference} and current data",
                 columns=["statistic", reference, "current"],
                 rows=[["mean", _sig(mean_r), _sig(mean_c)]] + [[f"{q:.0%} quantile", _sig(a), _sig(b)] for q, a, b in zip(qs, qr, qc)],
-                note=f"{c.test}: statistic {_sig(c.statistic)}, p = {_sig(c.p_value, 3)}; PSI {_sig(c.psi)} over {int(params['bins'])} quantile bins of the {reference} outputs.",
+                note=f"{c.test}: statistic {_sig(c.statistic)}, p = {_sig(c.p_value, 3)}; PSI {_sig(c.psi)} over {int(params['bins'])} quantile bins "
+                     f"of the {reference} outputs.",
             )
             if kind == "score":
                 pred_r, pred_c = _as_text(pd.Series(ctx.predictions(reference))), _as_text(pd.Series(ctx.predictions("current")))
                 positive = str(ctx.positive_label)
                 rate_r, rate_c = float(np.mean(pred_r == positive)), float(np.mean(pred_c == positive))
-                metrics["positive_rate_change"] = Metric(rate_c - rate_r, description="share of current rows predicted positive minus that share on the reference")
+                metrics["positive_rate_change"] = Metric(
+                    rate_c - rate_r, description="share of current rows predicted positive minus that share on the reference"
+                )
                 evidence.rows.append(["predicted positive share", _sig(rate_r), _sig(rate_c)])
             moved = f"mean {mean_r:.3g} → {mean_c:.3g}" if mean_r is not None and mean_c is not None else ""
         else:

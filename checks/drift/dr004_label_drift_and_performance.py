@@ -117,7 +117,8 @@ class LabelDriftAndPerformance(Check):
     needs = frozenset({"current", "current_labels", "predictions"})
     params = {
         "reference": Param(default="train", kind="str", choices=REFERENCE_ROLES, help="dataset whose labels the current labels are compared with"),
-        "max_rows": Param(default=20_000, kind="int", low=100, high=10_000_000, help="labelled rows per dataset for the performance comparison (seeded sample)"),
+        "max_rows": Param(default=20_000, kind="int", low=100, high=10_000_000,
+                          help="labelled rows per dataset for the performance comparison (seeded sample)"),
         "n_resamples": Param(default=500, kind="int", low=50, high=100_000, help="bootstrap resamples of the interval of the drop"),
         "confidence": Param(default=0.95, kind="float", low=0.5, high=0.999, help="confidence level of the intervals"),
     }

@@ -139,7 +139,8 @@ class LocalStability(Check):
             table.append([int(idx[w]), float(lipschitz[w]), float(change[w].max()), flat_names[int(np.argmax(delta))],
                           "yes" if unstable[w] else ""])
         summary = (f"Of {len(rows)} test rows, {wording.count(int(unstable.sum()), 'row')} "
-                   f"({wording.share(share)}) {'has' if int(unstable.sum()) == 1 else 'have'} explanations that change more than {params['max_lipschitz']} times as much "
+                   f"({wording.share(share)}) {'has' if int(unstable.sum()) == 1 else 'have'} explanations that change "
+                   f"more than {params['max_lipschitz']} times as much "
                    f"as their inputs (noise of {params['scale']} robust standard deviations, {j} copies per row); the median "
                    f"local Lipschitz estimate is {np.median(lipschitz):.2f}, the largest {lipschitz.max():.2f}.")
         if spiky:

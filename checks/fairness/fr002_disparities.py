@@ -576,7 +576,10 @@ class Disparities(Check):
             f"for {low_name}); the lowest disparate impact ratio is {_ci_text(di.value, di.ci_low, di.ci_high)}"
         )
         if eod.value is not None:
-            text += f"; the largest equalized odds difference is {_ci_text(eod.value, eod.ci_low, eod.ci_high)} ({_text(results[worst_attr['equalized_odds_difference']].attr.name)})"
+            text += (
+                f"; the largest equalized odds difference is {_ci_text(eod.value, eod.ci_low, eod.ci_high)} "
+                f"({_text(results[worst_attr['equalized_odds_difference']].attr.name)})"
+            )
         text += f" ({conf:.0%} intervals)."
         if reasons or odds_reasons:
             text += " Not measurable: " + "; ".join(reasons + odds_reasons) + "."

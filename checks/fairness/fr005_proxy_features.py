@@ -178,7 +178,8 @@ class ProxyFeatures(Check):
             sizes = np.bincount(codes, minlength=len(groups))
             kept = np.flatnonzero(sizes >= max(params["min_group_rows"], params["cv"]))
             if len(kept) < len(groups):
-                notes.append(f"{_text(attr)}: left out {', '.join(_text(groups[g]) for g in np.flatnonzero(sizes < max(params['min_group_rows'], params['cv']))[:5])}")
+                notes.append(f"{_text(attr)}: left out "
+                             f"{', '.join(_text(groups[g]) for g in np.flatnonzero(sizes < max(params['min_group_rows'], params['cv']))[:5])}")
             if len(kept) < 2:
                 notes.append(f"{_text(attr)} has fewer than two groups with enough sampled rows; not assessed")
                 continue
@@ -213,7 +214,8 @@ class ProxyFeatures(Check):
         strong = [r for r in results if r[2] > 0.7]
         metrics = {
             "max_proxy_auc": Metric(auc, low, high, description=f"cross-validated AUC of {col} predicting {attr} ({conf:.0%} bootstrap interval)"),
-            "max_mutual_information": Metric(max(r[3] for r in results), description="highest mutual information between an input and a sensitive attribute (nats)"),
+            "max_mutual_information": Metric(max(r[3] for r in results),
+                                             description="highest mutual information between an input and a sensitive attribute (nats)"),
             "inputs_assessed": Metric(len(inputs), description="model inputs other than the sensitive features"),
         }
         summary = (f"The strongest proxy is {_text(col)}, which predicts {_text(attr)} with a cross-validated AUC of "

@@ -125,7 +125,8 @@ class WeakSegments(Check):
         rows = [[_text(r["description"], 80), r["size"], r["metric"], r["ci_low"], r["ci_high"], r["reference"], r["q_value"]]
                 for r in shown]
         title = "Weak slices" if weak else "Slices with the strongest evidence (none significant)"
-        note = (f"{unit.capitalize()} with a 95% interval; reference: {'all rows, and for two-column slices each parent (the largest shown)' if params['reference'] == 'parents' else 'all rows'}; "
+        note = (f"{unit.capitalize()} with a 95% interval; reference: "
+                f"{'all rows, and for two-column slices each parent (the largest shown)' if params['reference'] == 'parents' else 'all rows'}; "
                 f"q: Benjamini-Hochberg adjusted p-value over {search.searched:,} slices.")
         if len(weak) > MAX_ROWS:
             note += f" Showing {MAX_ROWS} of {len(weak)}."
@@ -143,7 +144,8 @@ class WeakSegments(Check):
             summary = (f"Searched {search.searched:,} {scope} on {search.rows:,} test rows: none has a significantly higher {what} "
                        f"than its reference (overall {search.overall:.3g}; FDR {params['alpha']:g}).")
         if search.candidates > search.searched:
-            summary += f" {wording.count(search.candidates - search.searched, 'further slice')} beyond the cap of {params['max_slices']:,} {'was' if search.candidates - search.searched == 1 else 'were'} not searched."
+            summary += (f" {wording.count(search.candidates - search.searched, 'further slice')} beyond the cap of {params['max_slices']:,} "
+                        f"{'was' if search.candidates - search.searched == 1 else 'were'} not searched.")
         return Findings(
             summary=summary,
             metrics=metrics,

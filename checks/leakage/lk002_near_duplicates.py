@@ -247,7 +247,9 @@ class NearDuplicates(Check):
                 "reference_coverage": Metric(
                     coverage, description="share of training rows indexed; copies of the others are not detected"
                 ),
-                "binomial_p_value": Metric(p_value, description="one-sided binomial test: are test rows over-represented among the rows within τ?", p_value=True),
+                "binomial_p_value": Metric(
+                    p_value, description="one-sided binomial test: are test rows over-represented among the rows within τ?", p_value=True
+                ),
             },
             evidence=evidence,
             recommendation=(

@@ -105,7 +105,8 @@ class IdLikeColumns(Check):
     severity = "high"
     needs = frozenset({"train", "test"})
     params = {
-        "unique_ratio": Param(default=0.95, kind="float", low=0.5, high=1.0, help="distinct values per row from which an integer or text column is identifier-like"),
+        "unique_ratio": Param(default=0.95, kind="float", low=0.5, high=1.0,
+                              help="distinct values per row from which an integer or text column is identifier-like"),
         "monotonic_rho": Param(default=0.99, kind="float", low=0.5, high=1.0, help="|Spearman| with the row position from which a column is identifier-like"),
         "min_auc": Param(default=0.75, kind="float", low=0.5, high=1.0, help="single-feature ROC AUC from which an identifier carries signal (classification)"),
         "min_r2": Param(default=0.05, kind="float", low=0.0, high=1.0, help="single-feature R² from which an identifier carries signal (regression)"),

@@ -114,7 +114,8 @@ class LearningCurve(Check):
             ),
             metrics={
                 "final_gap": Metric(float(gaps[-1]), description="train minus validation score at the largest size"),
-                "gap_widening": Metric(float(gaps[-1] - max(gaps[0], 0.0)), description="final gap minus the gap at the smallest size (a negative gap counts as 0)"),
+                "gap_widening": Metric(float(gaps[-1] - max(gaps[0], 0.0)),
+                                       description="final gap minus the gap at the smallest size (a negative gap counts as 0)"),
                 "validation_gain": Metric(float(va[-1] - va[-2]), description="validation score gained by the last size step"),
             },
             evidence=[Evidence(

@@ -63,7 +63,8 @@ class MetricIntervals(Check):
         "confidence": Param(default=0.95, kind="float", help="confidence level", low=0.5, high=0.999),
         "method": Param(default="percentile", kind="str", help="bootstrap interval method", choices=("percentile", "basic", "BCa")),
         "max_rows": Param(default=20000, kind="int", help="rows resampled at most (a seeded sample above)", low=100),
-        "stratified": Param(default=True, kind="bool", help="classification: resample within each class (percentile interval); false: scipy.stats.bootstrap with `method`"),
+        "stratified": Param(default=True, kind="bool",
+                            help="classification: resample within each class (percentile interval); false: scipy.stats.bootstrap with `method`"),
     }
     thresholds = {
         "max_ci_width": Threshold(direction="above", warn=0.10, fail=0.20, low=0, high=1,
@@ -74,7 +75,8 @@ class MetricIntervals(Check):
         "Efron & Tibshirani (1993), An Introduction to the Bootstrap",
         "scipy.stats.bootstrap",
         "Clopper & Pearson (1934), The use of confidence or fiducial limits illustrated in the case of the binomial, Biometrika 26",
-        "Korn & Graubard (1998), Confidence intervals for proportions with small expected number of positive counts estimated from survey data, Survey Methodology 24",
+        "Korn & Graubard (1998), Confidence intervals for proportions with small expected number of positive counts estimated from survey data, "
+            "Survey Methodology 24",
     )
 
     def run(self, ctx, params):

@@ -144,7 +144,8 @@ class BetterThanBaseline(Check):
     severity = "high"
     needs = frozenset({"train", "test", "predictions"})
     params = {
-        "test": Param(default="auto", kind="str", help="judged test for classification (auto: roc_auc for a binary model with probabilities, else balanced_accuracy)",
+        "test": Param(default="auto", kind="str",
+                      help="judged test for classification (auto: roc_auc for a binary model with probabilities, else balanced_accuracy)",
                       choices=("auto", "roc_auc", "balanced_accuracy", "accuracy", "both")),
         "n_permutations": Param(default=9999, kind="int", help="permutations (multiclass and regression tests)", low=99, high=1_000_000),
         "permutation_rows": Param(default=5000, kind="int", help="test rows in the regression permutation test at most (a seeded sample above)", low=20),
@@ -311,7 +312,8 @@ class BetterThanBaseline(Check):
                 f"test on {len(used)} rows, one-sided {_p_text(p)} before the audit-wide correction)."
             ),
             metrics={
-                "p_value": Metric(p, description="one-sided p-value: squared errors no smaller than the mean baseline's (paired permutation test)", p_value=True),
+                "p_value": Metric(p, description="one-sided p-value: squared errors no smaller than the mean baseline's (paired permutation test)",
+                                  p_value=True),
                 "improvement": Metric(imp, low, high, description="R² of the model minus the mean baseline's, same rows"),
                 "mse_reduction": Metric(float(np.mean(gain)), description="mean squared error of the baseline minus the model's"),
                 "model_r2": Metric(scores["r2"][0], description="R² of the model"),

@@ -101,7 +101,8 @@ class TestSetAdequacy(Check):
     severity = "medium"
     needs = frozenset({"test"})
     params = {
-        "target_ci_width": Param(default=0.05, kind="float", help="target half-width (±) of the 95% interval of accuracy, for rows_needed", low=0.001, high=0.5),
+        "target_ci_width": Param(default=0.05, kind="float", help="target half-width (±) of the 95% interval of accuracy, for rows_needed",
+                                 low=0.001, high=0.5),
         "min_class_rows": Param(default=30, kind="int", help="rows a class needs for its own metrics; classes below are listed", low=1),
         "power": Param(default=0.8, kind="float", help="power of the minimum-detectable-difference calculation", low=0.5, high=0.99),
         "n_resamples": Param(default=200, kind="int", help="bootstrap resamples (regression with predictions)", low=50, high=10000),
@@ -191,7 +192,8 @@ class TestSetAdequacy(Check):
                 note="Recall interval: Wilson, at the observed recall" + ("" if right is not None else " (worst case 50%: no predictions)") + ".",
             )],
             figures=[bar_chart("Test rows per class", [label(c) for c in classes], {"rows": [int(c) for c in counts]},
-                               xlabel="test rows", caption=f"Labelled test rows of each class; a class needs about {params['min_class_rows']} for its own metrics.")] if k else [],
+                               xlabel="test rows",
+                               caption=f"Labelled test rows of each class; a class needs about {params['min_class_rows']} for its own metrics.")] if k else [],
             recommendation=(
                 "Hold out more rows (stratified by class), or estimate with cross-validation; quote per-class metrics only "
                 "for classes with enough rows."
