@@ -15,9 +15,9 @@ from typing import Any
 import click
 
 from auditor import __version__
+from auditor.render import FORMATS  # a tuple of names: the renderers themselves load when drawing
 from auditor.util.errors import MSG_OUT_UNWRITABLE, AuditInputError
 
-FORMATS = ("html", "pdf", "json", "junit", "sarif", "md")
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
 

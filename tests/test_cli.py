@@ -30,6 +30,7 @@ def audit_args(files, *extra: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_clean_run_exits_0_and_writes_every_format(capsys, clean_audit_files):
     code, out, err = run_cli(capsys, *audit_args(clean_audit_files))
     assert code == 0, out + err
@@ -46,6 +47,7 @@ def test_clean_run_exits_0_and_writes_every_format(capsys, clean_audit_files):
     assert report["task"]["inferred"] is True and report["task"]["type"] == "binary"
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_planted_defect_exits_1(capsys, clean_audit_files):
     # 10% of train rows duplicated with the opposite label: conflicting labels (high severity).
     train = pd.read_csv(clean_audit_files["train"])
@@ -56,6 +58,7 @@ def test_planted_defect_exits_1(capsys, clean_audit_files):
     assert "DQ004 conflicting-labels failed at severity high" in out
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_waiver_in_policy_turns_the_failure_into_a_pass(capsys, clean_audit_files, tmp_path):
     train = pd.read_csv(clean_audit_files["train"])
     flipped = train.sample(frac=0.1, random_state=0).assign(y=lambda d: 1 - d["y"])
@@ -133,6 +136,7 @@ def test_no_common_features(capsys, clean_audit_files, tmp_path):
     assert code == 2 and "train and test share no feature column" in err
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_pickle_refused_without_trust(capsys, clean_audit_files, tmp_path):
     import joblib
     import skops.io as sio
@@ -154,6 +158,7 @@ def test_unwritable_output_folder(capsys, clean_audit_files, tmp_path):
     assert blocker.read_text() == "I am a file"
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_model_that_raises_completes_with_errors(capsys, clean_audit_files, tmp_path):
     # Loading works, predict raises: the checks that need predictions error, the others run.
     import joblib
@@ -177,6 +182,7 @@ def test_model_that_raises_completes_with_errors(capsys, clean_audit_files, tmp_
     assert statuses["DQ001"] in ("pass", "warn", "fail")
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_user_files_are_not_modified(capsys, clean_audit_files):
     before = {k: Path(clean_audit_files[k]).read_bytes() for k in ("train", "test", "model")}
     run_cli(capsys, *audit_args(clean_audit_files))
@@ -268,6 +274,7 @@ def test_console_script_and_module_entry(clean_audit_files):
     assert proc.stderr.strip() == "auditor: error: train file not found: missing.csv"
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_hostile_column_names_and_values_are_escaped_end_to_end(capsys, tmp_path):
     import skops.io as sio
 

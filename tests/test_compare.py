@@ -35,6 +35,7 @@ def compare(capsys, d, baseline, *candidates, extra=()):
     return code, out, err, report
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_model_compared_with_itself_is_non_inferior(capsys, models):
     code, out, err, report = compare(capsys, models, "good.skops", "good.skops")
     assert code == 0, out + err
@@ -45,6 +46,7 @@ def test_model_compared_with_itself_is_non_inferior(capsys, models):
     assert {c["id"] for c in report["checks"]} == {"CP001", "CP002"}
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_clearly_worse_candidate_fails_with_exit_1(capsys, models):
     code, out, err, report = compare(capsys, models, "good.skops", "bad.skops")
     assert code == 1
@@ -57,11 +59,13 @@ def test_clearly_worse_candidate_fails_with_exit_1(capsys, models):
     assert report["multiple_testing"]["method"] == "holm"
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_equally_good_candidate_within_a_wide_margin_passes(capsys, models):
     code, out, err, report = compare(capsys, models, "good.skops", "also_good.skops", extra=["--margin", "0.05"])
     assert code == 0, out + err
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_three_models_are_ranked(capsys, models):
     code, out, err, report = compare(capsys, models, "good.skops", "also_good.skops", "bad.skops")
     ids = {c["id"] for c in report["checks"]}
@@ -71,6 +75,7 @@ def test_three_models_are_ranked(capsys, models):
     assert code == 1
 
 
+@pytest.mark.slow  # a whole audit through the CLI
 def test_refit_tests(capsys, models):
     code, out, err, report = compare(
         capsys, models, "good.skops", "good.skops", extra=["--refit", "--train", str(models / "train.csv")]

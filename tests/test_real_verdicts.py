@@ -115,7 +115,7 @@ def test_rb006_never_flags_a_slice_that_errs_less_than_expected():
     # A strongly regularised logistic model on breast cancer is under-confident: errors fall
     # short of what its probabilities expect everywhere (overall excess -0.109). A slice at
     # -0.041 is "worse than the rest" (q 0.010) and was failed as weak; it errs *less* than expected.
-    findings, status = run_check(rb.WeakSegments, _breast_cancer_ctx(0.01))
+    findings, status = run_check(rb.WeakInputSegments, _breast_cancer_ctx(0.01))
     assert status == "pass"
     assert findings.metrics["weak_slices"].value == 0
     top = findings.evidence[0].rows[0]
@@ -131,7 +131,7 @@ def test_rb006_still_finds_a_slice_that_errs_more_than_expected():
     test.loc[region, "y"] = 1 - test.loc[region, "y"]
     ctx2 = AuditContext(datasets={"train": ctx.frame("train"), "test": test}, target="y", task="binary",
                         features=ctx.features, model=ctx.model, seed=0, positive_label=1, classes=[0, 1])
-    findings, status = run_check(rb.WeakSegments, ctx2)
+    findings, status = run_check(rb.WeakInputSegments, ctx2)
     assert status == "fail"
     assert any("mean radius" in str(r[0]) for r in findings.evidence[0].rows)
     assert all(r[3] > 0 for r in findings.evidence[0].rows)  # every weak slice's interval lies above zero
@@ -168,7 +168,8 @@ def test_diff_does_not_call_a_failure_that_is_no_longer_measured_resolved():
 
 
 def test_diff_warns_when_the_audits_are_not_comparable():
-    from auditor.render.diff import diff_markdown, diff_reports, diff_text
+    from auditor.render.diff import diff_markdown, diff_text
+    from auditor.reportdata.diff import diff_reports
 
     old = _report([_check("FR002", "pass")])
     flipped = {"type": "binary", "target": "y", "classes": [0, 1], "positive_label": 0}

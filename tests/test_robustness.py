@@ -520,7 +520,7 @@ def test_same_seed_same_findings_and_another_seed_another_sample():
 
 
 def test_weak_input_segments_find_a_planted_region_and_stay_quiet_on_clean_data():
-    from auditor.checks.robustness import WeakSegments
+    from auditor.checks.robustness import WeakInputSegments as WeakSegments
     from tests.planted import _ctx, _rb_weak_region
 
     params = {k: p.default for k, p in WeakSegments.params.items()}

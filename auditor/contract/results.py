@@ -21,6 +21,9 @@ Severity = Literal["info", "low", "medium", "high", "critical"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "inconclusive", "error", "skipped")
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 # Worst first: the order in which an overall status is chosen from several metrics.
+#: Evidence tables stay small: renderers show them whole, so a check keeps its rows to this.
+MAX_EVIDENCE_ROWS = 20
+
 STATUS_RANK = {"error": 5, "fail": 4, "inconclusive": 3, "warn": 2, "pass": 1, "skipped": 0}
 
 
@@ -162,3 +165,8 @@ class CheckResult:
     @property
     def waived(self) -> bool:
         return bool(self.waiver and self.waiver.get("active"))
+
+
+def skipped(reason: str, sample: dict[str, Any] | None = None) -> Findings:
+    """The finding of a check that could not run: ``Skipped: <reason>``, status ``skipped``."""
+    return Findings(summary=f"Skipped: {reason}", status="skipped", sample=sample)

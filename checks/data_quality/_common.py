@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from auditor.contract.results import Findings
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Findings
 from auditor.util.lazy import lazy_module
 from auditor.util.wording import cell as _text
 
@@ -27,7 +27,7 @@ OTHER_ROLES: tuple[str, ...] = ("validation", "test", "current")
 DEFAULT_PLACEHOLDERS: tuple[str, ...] = ("?", "", "NA", "N/A", "n/a", "null", "NULL", "None", "nan", "-")
 MISSING_LABEL = "<missing>"
 # Evidence tables stay small: renderers show them whole.
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 MAX_TEXT = 40
 
 _OBJECT_KINDS = {

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditor.contract.context import combine_samples
-from auditor.contract.results import Figure, Findings
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Figure
+from auditor.contract.results import skipped as _skip  # noqa: F401  (the family's name for it)
 from auditor.toolkit.figures import label, new_figure, to_svg
 from auditor.util.lazy import lazy_attribute, lazy_module
 from auditor.util.wording import shorten as _text
@@ -45,7 +46,7 @@ MIN_POOL_EXPECTED = 1.0
 # cut-off); above it, the Kolmogorov limit distribution's.
 EXACT_KS_ROWS = 10_000
 # Evidence tables stay small: renderers show them whole.
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 MAX_TEXT = 40
 FIGURE_LEVELS = 8
 HIST_BINS = 30
@@ -54,8 +55,6 @@ CURRENT_COLOUR = "#c0652b"
 
 
 # -- shared helpers ------------------------------------------------------------------
-def _skip(reason: str) -> Findings:
-    return Findings(summary=f"Skipped: {reason}", status="skipped")
 
 
 def _roles_problem(ctx: AuditContext, reference: str) -> str | None:

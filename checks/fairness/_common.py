@@ -18,7 +18,8 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
 from auditor.contract.check import Param
-from auditor.contract.results import Findings
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Findings
+from auditor.contract.results import skipped as _skip  # noqa: F401  (the family's name for it)
 from auditor.toolkit.evaluation import MIN_ROWS, model_outputs
 from auditor.toolkit.slicing import MISSING_LEVEL, column_levels
 from auditor.util import wording
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
 
 # Evidence tables stay small: renderers show them whole.
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 MAX_TEXT = 40
 JOIN = " & "
 # The bootstrap statistic on the observed counts must equal the libraries' estimate to this.
@@ -88,8 +89,6 @@ def _ci_text(est: float | None, low: float | None, high: float | None, digits: i
     return f"{est:.{digits}f} ({low:.{digits}f} to {high:.{digits}f})"
 
 
-def _skip(reason: str) -> Findings:
-    return Findings(summary=f"Skipped: {reason}", status="skipped")
 
 
 def _missing_sensitive(ctx: AuditContext, role: str) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from auditor.contract.results import Findings
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Findings
+from auditor.contract.results import skipped as _skip  # noqa: F401  (the family's name for it)
 from auditor.toolkit.stats import encode_labels
 from auditor.util.lazy import lazy_attribute, lazy_module
 from auditor.util.wording import cell as _text
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
 
 # Evidence tables stay small: renderers show them whole.
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 MAX_TEXT = 40
 MAX_EXAMPLES = 5
 MISSING_LABEL = "<missing>"
@@ -39,8 +40,6 @@ def _rate(value: float) -> float:
     return round(float(value), 6)
 
 
-def _skip(reason: str) -> Findings:
-    return Findings(summary=f"Skipped: {reason}", status="skipped")
 
 
 def _empty(ctx: AuditContext, roles: tuple[str, ...] = ("train", "test")) -> Findings | None:

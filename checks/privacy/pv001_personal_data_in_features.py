@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.contract.check import Check, Param, Threshold
 from auditor.contract.context import combine_samples
-from auditor.contract.results import Evidence, Findings, Metric
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Evidence, Findings, Metric
 from auditor.toolkit.figures import bar_chart
 from auditor.util import wording
 from auditor.util.lazy import lazy_module
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
 
 # Evidence tables stay small: renderers show them whole.
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 # Roles scanned by PV001, in report order.
 ROLES: tuple[str, ...] = ("train", "validation", "test", "current")
 

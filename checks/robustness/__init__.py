@@ -31,7 +31,7 @@ from .rb002_categorical_perturbation import CategoricalPerturbation, _swap_categ
 from .rb003_missing_value_handling import MissingValueHandling
 from .rb004_out_of_range_inputs import OutOfRangeInputs
 from .rb005_monotonic_constraints import MonotonicConstraints
-from .rb006_weak_input_segments import WeakSegments
+from .rb006_weak_input_segments import WeakInputSegments
 
 CHECKS: tuple[type[Check], ...] = (
     NoiseSensitivity,
@@ -39,7 +39,7 @@ CHECKS: tuple[type[Check], ...] = (
     MissingValueHandling,
     OutOfRangeInputs,
     MonotonicConstraints,
-    WeakSegments,
+    WeakInputSegments,
 )
 
 __all__ = [
@@ -49,6 +49,6 @@ __all__ = [
     "MonotonicConstraints",
     "NoiseSensitivity",
     "OutOfRangeInputs",
-    "WeakSegments",
+    "WeakInputSegments",
     "_swap_categories",  # tests/test_robustness.py
 ]

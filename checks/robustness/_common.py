@@ -9,7 +9,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from auditor.contract.adapters import ModelCallError
-from auditor.contract.results import Findings, Metric
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Metric
+from auditor.contract.results import skipped as _skip  # noqa: F401  (the family's name for it)
 from auditor.toolkit.evaluation import MIN_ROWS, primary_metric
 from auditor.toolkit.stats import encode_labels, metric_function
 from auditor.util import wording
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
 
 # Evidence tables stay small: renderers show them whole.
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 MAX_MESSAGE = 200
 # Perturbed copies are stacked into model calls of at most this many rows.
 CALL_ROWS = 100_000
@@ -34,8 +35,6 @@ PROBA_TOLERANCE = 1e-6
 SUM_TOLERANCE = 1e-4
 
 
-def _skip(reason: str, sample: dict[str, Any] | None = None) -> Findings:
-    return Findings(summary=f"Skipped: {reason}", status="skipped", sample=sample)
 
 
 def _domain(ctx: AuditContext, col: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from auditor.toolkit.slicing import SEARCH_PARAMS, find_weak_slices
 from auditor.util import wording
 
 
-class WeakSegments(Check):
+class WeakInputSegments(Check):
     """Slices of the inputs where the model errs more than its own confidence says
 
     What it checks:

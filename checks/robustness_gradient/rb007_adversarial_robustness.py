@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.contract.check import Check, Param, Threshold
-from auditor.contract.results import Evidence, Findings, Metric
+from auditor.contract.results import MAX_EVIDENCE_ROWS, Evidence, Findings, Metric
 from auditor.util import wording
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
 
 MIN_ROWS = 30
-MAX_ROWS = 20
+MAX_ROWS = MAX_EVIDENCE_ROWS
 
 
 # -- the attacks (PyTorch autograd) ------------------------------------------------------
