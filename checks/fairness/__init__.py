@@ -56,6 +56,6 @@ __all__ = [
     "ProxyFeatures",
     "SensitiveAttributeAsInput",
     "WeakSegments",
-    "_design_matrix",  # tests/test_fairness.py
-    "cell_table",  # tests/test_fairness.py
+    "_design_matrix",  # tests/checks/fairness/test_fairness.py
+    "cell_table",  # tests/checks/fairness/test_fairness.py
 ]

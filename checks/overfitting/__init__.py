@@ -31,5 +31,5 @@ __all__ = [
     "Memorisation",
     "TrainTestGap",
     "TrainingHistory",
-    "_error_ratio_bootstrap",  # tests/test_overfitting.py
+    "_error_ratio_bootstrap",  # tests/checks/overfitting/test_overfitting.py
 ]

@@ -50,5 +50,5 @@ __all__ = [
     "NoiseSensitivity",
     "OutOfRangeInputs",
     "WeakInputSegments",
-    "_swap_categories",  # tests/test_robustness.py
+    "_swap_categories",  # tests/checks/robustness/test_robustness.py
 ]

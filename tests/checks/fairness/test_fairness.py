@@ -537,7 +537,7 @@ def test_skips_and_degenerate_inputs():
 
 
 # -- the real example -------------------------------------------------------------------------
-ADULT = Path(__file__).resolve().parents[1] / "examples" / "adult"
+ADULT = Path(__file__).resolve().parents[3] / "examples" / "adult"
 
 
 @pytest.fixture(scope="module")
