@@ -22,6 +22,9 @@ stamp=.venv/.auditor-setup
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-    PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,torch]"
+    # Every optional model library, in the same one command; xgboost-cpu is the XGBoost build
+    # without the CUDA libraries (the `xgboost` extra takes PyPI's default build).
+    PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -c constraints.txt \
+        -e ".[dev,torch,lightgbm,catboost,onnx,mlflow]" xgboost-cpu
     echo "$want" > "$stamp"
 fi

@@ -1,14 +1,19 @@
-"""Shared fixtures: small synthetic data and models built in code with a fixed seed."""
+"""Shared fixtures: small synthetic data and models built in code with a fixed seed, and
+:func:`run_check`, the one way the tests run a check: exactly as the engine does."""
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from auditor.contract.results import Findings
 
 
 def make_binary_frame(n: int = 600, *, seed: int = 0) -> pd.DataFrame:
@@ -58,12 +63,93 @@ def clean_audit_files(tmp_path):
     }
 
 
-def run_check(cls, ctx, **overrides):
-    """Run a check with its defaults (plus overrides) and judge it as the engine does."""
-    from auditor.engine.thresholds import judge
+def registration(cls):
+    """The engine's registration of a check class: the installed one, or (for a class the tests
+    define, such as the tiny checks of tests/engine_checks.py) one made for it here, under the
+    built-in distribution when its ID is a built-in's so that the registry accepts it."""
+    from auditor.contract.check import BUILTIN_ID_PATTERN
+    from auditor.engine.registry import BUILTIN_DISTRIBUTION, Registered
 
-    params = {k: p.default for k, p in cls.params.items()}
-    params.update(overrides)
-    findings = cls().run(ctx, params)
-    status = findings.status or judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
-    return findings, status
+    installed = _installed().checks.get(cls.id)
+    if installed is not None and installed.cls is cls:
+        return installed
+    distribution = BUILTIN_DISTRIBUTION if BUILTIN_ID_PATTERN.match(cls.id) else "tests"
+    return Registered(cls=cls, distribution=distribution, version="0", entry_point="tests")
+
+
+def plan_check(cls, **overrides):
+    """The engine's plan for one check: ``overrides`` are its policy params, validated as
+    ``audit.yaml: checks.<ID>.params`` is (a wrong name or value raises PolicyError)."""
+    from auditor.engine.planning import plan_checks
+    from auditor.engine.policy import validate_policy
+    from auditor.engine.registry import Registry
+
+    registry = Registry()
+    registry.add(registration(cls))  # a badly defined class is refused as at load time
+    policy = validate_policy({"select": [cls.id], "checks": {cls.id: {"params": dict(overrides)}}}, registry,
+                             source="run_check")
+    (planned,) = plan_checks(registry, policy)
+    return planned
+
+
+def run_result(cls, ctx, *, expect_error: bool = False, **overrides):
+    """Run one check exactly as the engine does (planned, its needs and task checked, run
+    with ``run_one``, judged) and return the engine's CheckResult.
+
+    An exception inside the check, which the engine turns into an ``error`` result, is raised
+    here as an AssertionError carrying its message and traceback, so that a broken check
+    cannot pass a test that only looks at a status; ``expect_error=True`` returns the result.
+    """
+    from auditor.engine.runner import available_needs, run_one
+
+    result = run_one(ctx, plan_check(cls, **overrides), available_needs(ctx))
+    if result.error is not None and not expect_error:
+        raise AssertionError(
+            f"{cls.id} ended in an error: {result.error['type']}: {result.error['message']}\n{result.error['traceback']}"
+        )
+    return result
+
+
+class EngineFindings(Findings):
+    """A check's Findings rebuilt from the engine's CheckResult, as the report carries them:
+    metrics as Metric objects (with the threshold and status the engine wrote into them),
+    evidence and figures as their dataclasses, values made plain (NaN becomes None, tuples
+    lists). ``status`` is the engine's status.
+
+    ``result`` is the CheckResult itself (its error, params, warnings and duration): a plain
+    attribute, not a dataclass field, so that ``dataclasses.asdict`` and ``==`` see only what
+    the check found, never the time it took.
+    """
+
+    result: Any = None
+
+
+def findings_of(result) -> EngineFindings:
+    from auditor.contract.results import Evidence, Figure, Metric
+
+    metric_fields = set(Metric.__dataclass_fields__)
+    findings = EngineFindings(
+        summary=result.summary,
+        metrics={k: Metric(**{f: v for f, v in d.items() if f in metric_fields}) for k, d in result.metrics.items()},
+        evidence=[Evidence(**e) for e in result.evidence],
+        figures=[Figure(**f) for f in result.figures],
+        recommendation=result.recommendation,
+        status=result.status,
+        sample=result.sample,
+    )
+    findings.result = result
+    return findings
+
+
+def run_check(cls, ctx, *, expect_error: bool = False, **overrides):
+    """Run a check as the engine does (defaults, then validated overrides, then the judge):
+    ``(findings, status)``, the findings rebuilt from the CheckResult (see :func:`run_result`)."""
+    result = run_result(cls, ctx, expect_error=expect_error, **overrides)
+    return findings_of(result), result.status
+
+
+@functools.cache
+def _installed():
+    from auditor.engine.registry import load_registry
+
+    return load_registry()

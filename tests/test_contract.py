@@ -3,20 +3,61 @@
 Every registered check: a valid definition with the fixed doc sections, a planted
 defect it catches, a clean control it passes, a result that survives a JSON round trip,
 and the same result for the same seed.
+
+Each check's planted defect lives beside its tests: ``PLANTED = (factory, expected
+statuses)`` in ``tests/checks/<family>/test_<id>_<name>.py``, with ``REQUIRES`` naming
+the optional package its case and clean control need, where one does.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from auditor.contract.check import DOC_SECTIONS, definition_problems
 from auditor.contract.results import CheckResult
+from auditor.engine.planning import plan_checks
 from auditor.engine.policy import validate_policy
 from auditor.engine.registry import load_registry
-from auditor.engine.runner import available_needs, plan_checks, run_one
-from tests.planted import PLANTED, REQUIRES, clean_context
+from auditor.engine.runner import available_needs, run_one
+from tests.planted import GOVERNANCE_PLANTED, clean_context
+
+#: A check's test file is named after the check file: FR002's is test_fr002_disparities.py.
+CHECK_TEST_FILE = re.compile(r"^test_([a-z]{2}\d{3})_\w+$")
+
+
+def planted_cases() -> tuple[dict, dict, dict[str, list[str]]]:
+    """The ``PLANTED`` case (and ``REQUIRES``) of every check test file under tests/checks/,
+    keyed by the check ID its name starts with, and the modules that define each ID's case."""
+    import tests.checks
+
+    planted: dict = {}
+    requires: dict = {}
+    found: dict[str, list[str]] = {}
+    for path in sorted(Path(tests.checks.__file__).parent.glob("*/test_*.py")):
+        named = CHECK_TEST_FILE.match(path.stem)
+        if named is None:  # a family's shared tests (test_common.py) and simulations hold no case
+            continue
+        module = importlib.import_module(f"tests.checks.{path.parent.name}.{path.stem}")
+        if not hasattr(module, "PLANTED"):
+            continue
+        cid = named.group(1).upper()
+        found.setdefault(cid, []).append(module.__name__)
+        planted[cid] = module.PLANTED
+        if hasattr(module, "REQUIRES"):
+            requires[cid] = module.REQUIRES
+    return planted, requires, found
+
+
+PLANTED, REQUIRES, FOUND = planted_cases()
+# GV001 and GV002 keep their planted cases in tests/planted.py for now: they move beside the
+# governance tests once tests/checks/governance/ is laid out one file per check.
+PLANTED.update(GOVERNANCE_PLANTED)
+FOUND.update({cid: [*FOUND.get(cid, []), "tests.planted"] for cid in GOVERNANCE_PLANTED})
 
 REGISTRY = load_registry()
 BUILTIN = [cid for cid in REGISTRY.ids() if REGISTRY.get(cid).builtin]
@@ -55,6 +96,7 @@ def test_definition(cid):
 
 def test_every_builtin_check_has_a_planted_case():
     assert sorted(PLANTED) == sorted(BUILTIN)
+    assert {cid: where for cid, where in FOUND.items() if len(where) > 1} == {}  # exactly one each
 
 
 @pytest.mark.parametrize("cid", RUNS)

@@ -12,9 +12,10 @@ from auditor.contract.check import Threshold
 from auditor.contract.context import AuditContext
 from auditor.contract.results import CheckResult, Metric
 from auditor.engine.gate import attach_waivers, evaluate_gate
+from auditor.engine.planning import plan_checks
 from auditor.engine.policy import apply_overrides, validate_policy
 from auditor.engine.registry import Registered, Registry
-from auditor.engine.runner import plan_checks, run_checks
+from auditor.engine.runner import run_checks
 from auditor.engine.thresholds import judge, judge_metric
 from auditor.util.errors import PolicyError, RegistryError
 from tests.conftest import fit_pipeline, make_binary_frame

@@ -9,8 +9,10 @@ module imports its own layer or those below, and these edges are forbidden outri
 - the report data importing the engine, the renderers or a check;
 - the renderers importing the engine, a check, the context, the adapters or the inputs;
 - a check importing the engine, the report data, the renderers, the use cases, the CLI,
-  another family or a sibling check file (only its family's ``_common``);
-- the contract (or anything below it) importing anything above it.
+  another family or a sibling check file (only its family's private modules, whose names
+  start with an underscore: ``_common``, ``_shap``);
+- the contract (or anything below it) importing anything above it;
+- the runner importing the policy (``auditor.engine.planning`` turns a policy into a plan).
 
 The walk reads the source (``ast``), so an import hidden in a function counts, and
 the module graph must have no cycle.
@@ -114,13 +116,15 @@ def forbidden(src: str, dst: str) -> str | None:
                 return None  # the family package gathers its own check files
             if dst_file is None:
                 return "a check file imports its family package"
-            if dst_file not in ("_common", src_file):
+            if not dst_file.startswith("_") and dst_file != src_file:
                 return "a check imports a sibling check file"
         return None
     if b == "checks":
         return f"the {a} imports a check"
     if a == "engine" and b == "render":
         return "the engine imports a renderer"
+    if src == "auditor.engine.runner" and dst.startswith("auditor.engine.policy"):
+        return "the runner imports the policy (planning reads it; the runner runs the plan)"
     if a == "render":
         if b == "engine":
             return "a renderer imports the engine"
@@ -158,6 +162,17 @@ def test_every_module_has_a_layer():
 
 def test_no_import_breaks_the_layering():
     assert violations(graph()) == []
+
+
+def test_nothing_inside_the_package_imports_its_facade():
+    """``auditor/__init__.py`` hands out the Python API (``auditor.audit``) on first use, so a
+    module of the package importing ``auditor`` itself would close a loop through the API;
+    the version constants are imported from ``auditor.util.version``."""
+    importers = sorted(src for src, dsts in graph().items() if src != "auditor"
+                       and any(d == "auditor" or (d.startswith("auditor.") and d.count(".") == 1
+                                                  and d.split(".")[1] in ("__version__", "SCHEMA_VERSION", "audit", "compare"))
+                               for d in dsts))
+    assert importers == []
 
 
 def test_the_module_graph_has_no_cycle():
@@ -201,6 +216,7 @@ def test_the_module_graph_has_no_cycle():
     ("auditor.checks.fairness.fr002_disparities", "from auditor.engine.gate import evaluate_gate\n", "a check imports the engine"),
     ("auditor.contract.results", "from auditor.toolkit.stats import bootstrap_ci\n", "the contract imports the toolkit, a layer above it"),
     ("auditor.reportdata.report", "from auditor.engine.policy import Policy\n", "the report data imports the engine"),
+    ("auditor.engine.runner", "from auditor.engine.policy import Policy\n", "the runner imports the policy"),
 ])
 def test_a_forbidden_import_is_caught(module, source, why):
     edges = {module: imports_of(module, source)}
@@ -213,6 +229,8 @@ def test_allowed_imports_pass():
         "auditor.checks.fairness.fr002_disparities": imports_of(
             "auditor.checks.fairness.fr002_disparities",
             "from ._common import Prepared\nfrom auditor.toolkit.stats import bootstrap_ci\nfrom auditor.contract.check import Check\n"),
+        "auditor.checks.explainability.ex001_global_importance": imports_of(
+            "auditor.checks.explainability.ex001_global_importance", "from ._shap import shap_values\n"),
         "auditor.render.html": imports_of("auditor.render.html", "from auditor.reportdata.model_card import build_model_card\n"),
         "auditor.cli": imports_of("auditor.cli", "import click\nfrom auditor.app.audit import run_audit\n"),
     }

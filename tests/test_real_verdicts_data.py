@@ -109,9 +109,11 @@ def test_genuine_negative_values_are_not_codes():
 
 def test_adult_capital_gain_code_is_counted_as_missing():
     # capital-gain's 99999 (159 of 32,561 rows) was already reported; it now counts as missing by code too.
-    adult = pd.read_csv(ADULT / "adult_train.csv.gz")
-    findings, status = run_check(dq.MissingValues, context(adult, target="income", task="binary"))
-    assert sentinel_rows(findings) == [["capital-gain", "train", 99999, 159, round(159 / len(adult), 6)]]
+    # DQ001 needs train and test (the engine skips it without either): 85 of the 16,281 test rows hold it.
+    adult, adult_test = pd.read_csv(ADULT / "adult_train.csv.gz"), pd.read_csv(ADULT / "adult_test.csv.gz")
+    findings, status = run_check(dq.MissingValues, context(adult, adult_test, target="income", task="binary"))
+    assert sentinel_rows(findings) == [["capital-gain", "test", 99999, 85, round(85 / len(adult_test), 6)],
+                                       ["capital-gain", "train", 99999, 159, round(159 / len(adult), 6)]]
     by_column = {r[0]: r for r in findings.evidence[0].rows}
     assert "capital-gain" in by_column and by_column["capital-gain"][1] == pytest.approx(159 / len(adult), abs=1e-6)
     assert status == "warn"

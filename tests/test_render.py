@@ -508,11 +508,11 @@ def test_junit_and_sarif_agree_with_the_gate():
 
 
 def test_a_huge_error_message_is_shortened_in_the_html_only():
-    from auditor.render.html import MAX_ERROR_MESSAGE, _card
+    from auditor.render.html import MAX_ERROR_MESSAGE, card_view
 
     check = {"id": "ST001", "name": "x", "title": "x", "area": "significance", "severity": "high", "status": "error",
              "summary": "Error: boom", "metrics": {}, "evidence": [], "figures": [],
              "error": {"type": "ModelCallError", "message": "v" * 50_000, "traceback": ""}}
-    card = _card(check)
+    card = card_view(check)
     assert len(card["error"]["message"]) == MAX_ERROR_MESSAGE and card["error"]["message"].endswith("…")
     assert len(check["error"]["message"]) == 50_000

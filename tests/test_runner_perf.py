@@ -10,9 +10,10 @@ import pytest
 
 from auditor.contract.adapters import SklearnAdapter
 from auditor.contract.context import AuditContext
+from auditor.engine.planning import plan_checks
 from auditor.engine.policy import validate_policy
 from auditor.engine.registry import load_registry
-from auditor.engine.runner import plan_checks, run_checks
+from auditor.engine.runner import run_checks
 from auditor.util.errors import PolicyError
 from tests.conftest import fit_pipeline, make_binary_frame
 from tests.engine_checks import ALL, Sleeps, Swallows

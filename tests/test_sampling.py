@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.engine.registry import load_registry
+from tests.conftest import run_check
 from tests.planted import clean_context
 
 #: Parameters that cap the rows a check computes on.
@@ -35,14 +36,14 @@ def ctx():
 @pytest.mark.slow
 @pytest.mark.parametrize("cls", _bounded_checks(), ids=lambda c: c.id)
 def test_a_check_that_samples_records_its_sample(cls, ctx):
-    params = {k: p.default for k, p in cls.params.items()}
+    bounds = {}
     for name in ROW_PARAMS:
         if name in cls.params:
             low = cls.params[name].low or 1
-            params[name] = max(int(low), 500)  # below the 3,000 rows of every dataset
+            bounds[name] = max(int(low), 500)  # below the 3,000 rows of every dataset
     available = {role: len(frame) for role, frame in ctx.datasets.items()}
-    findings = cls().run(ctx, params)
-    if findings.status == "skipped" or (findings.status == "inconclusive" and not findings.sample):
+    findings, status = run_check(cls, ctx, **bounds)
+    if status == "skipped" or (status == "inconclusive" and not findings.sample):
         pytest.skip(f"{cls.id}: {findings.summary}")
     sample = findings.sample
     assert sample, f"{cls.id} computed with a row bound below the data but recorded no sample"

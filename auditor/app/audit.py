@@ -19,9 +19,10 @@ from typing import Any
 from auditor.contract.data import sha256_file
 from auditor.contract.inputs import RunOptions, build_context
 from auditor.engine.gate import attach_waivers, evaluate_gate
+from auditor.engine.planning import plan_checks
 from auditor.engine.policy import load_policy
 from auditor.engine.registry import Registry, load_registry
-from auditor.engine.runner import collector_paused, plan_checks, resolve_jobs, run_checks
+from auditor.engine.runner import collector_paused, resolve_jobs, run_checks
 from auditor.reportdata.report import build_report, coverage
 from auditor.util.errors import AuditInputError
 
@@ -29,7 +30,7 @@ from auditor.util.errors import AuditInputError
 def run_audit(
     opts: RunOptions,
     *,
-    policy_path: str | Path | None = None,
+    policy_path: str | Path | dict[str, Any] | None = None,
     overrides: list[str] | None = None,
     registry: Registry | None = None,
     progress: Callable[..., None] | None = None,
@@ -73,9 +74,11 @@ def run_audit(
     ctx.today = today or dt.date.today()
     if validate is not None:  # the caller's own input checks, before any check runs
         validate(ctx)
+    in_memory_policy = isinstance(policy_path, dict)
     meta["inputs"]["policy"] = {
-        "path": str(policy_path) if policy_path else None,
-        "sha256": sha256_file(policy_path) if policy_path else None,
+        "path": str(policy_path) if policy_path and not in_memory_policy else None,
+        "sha256": sha256_file(policy_path) if policy_path and not in_memory_policy else None,
+        **({"source": "in memory (dict)"} if in_memory_policy else {}),
     }
     testing: dict[str, Any] = {}
     jobs = resolve_jobs(jobs, ctx)
@@ -91,8 +94,11 @@ def run_audit(
     if errored:
         notes.append(f"{len(errored)} check(s) could not run and are reported as errors: {', '.join(errored)}.")
     notes += unused_input_notes(results, {p.cls.id: p.cls for p in planned}, ctx)
-    scope = coverage(results, {registry.get(i).cls.area for i in registry.ids()})
-    if not describe_scope:  # a comparison is scoped by its command, not by the areas
+    scope = coverage(results, {registry.get(i).cls.area for i in registry.ids()},
+                     registered_clauses={cls.id: cls.clauses for cls in registry.classes()})
+    # A comparison is scoped by its command, not by the areas; the crosswalk still counts
+    # the checks it did not run (not_selected_checks stays).
+    if not describe_scope:
         scope = {**scope, "not_selected": [], "not_installed": []}
     if scope["not_installed"]:
         notes.append(
@@ -147,7 +153,7 @@ def run_compare(
     margin: float | str | None = None,
     confidence: float = 0.95,
     refit: bool = False,
-    policy_path: str | Path | None = None,
+    policy_path: str | Path | dict[str, Any] | None = None,
     overrides: list[str] | None = None,
     progress: Callable[..., None] | None = None,
 ) -> dict[str, Any]:

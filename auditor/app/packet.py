@@ -99,7 +99,7 @@ def report_inputs(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def build_manifest(artefacts: dict[str, bytes], inputs: list[dict[str, Any]], report: dict[str, Any]) -> str:
     """manifest.json's text for ``artefacts`` (relative path -> content) and the report's inputs."""
-    from auditor import __version__
+    from auditor.util.version import __version__
 
     files = [{"path": name, "sha256": sha256_bytes(data), "bytes": len(data)} for name, data in sorted(artefacts.items())]
     recorded = []

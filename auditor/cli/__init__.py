@@ -14,9 +14,10 @@ from typing import Any
 
 import click
 
-from auditor import __version__
 from auditor.render import FORMATS  # a tuple of names: the renderers themselves load when drawing
+from auditor.toolkit.comparison import METRIC_CHOICES  # names only: nothing heavy loads
 from auditor.util.errors import MSG_OUT_UNWRITABLE, AuditInputError
+from auditor.util.version import __version__
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -42,15 +43,14 @@ JOBS = _Jobs()
 
 
 def _parse_formats(value: str) -> list[str]:
-    items = [v.strip().lower() for v in value.split(",") if v.strip()]
-    if not items:
-        raise AuditInputError(f"--format: give one or more of {','.join(FORMATS)}, or all")
-    if items == ["all"]:
-        return list(FORMATS)
-    unknown = [v for v in items if v not in FORMATS]
-    if unknown:
-        raise AuditInputError(f"--format: unknown format(s) {unknown}; choose from {','.join(FORMATS)} or all")
-    return [f for f in FORMATS if f in items]
+    from auditor.app.api import parse_formats
+
+    return parse_formats(value)
+
+
+def _progress(quiet: bool) -> str | bool:
+    """The API's ``progress``: one line per check on a terminal (never in CI or a pipe), or none."""
+    return False if quiet else "auto"
 
 
 def _writable_out(out: str) -> Path:
@@ -85,7 +85,9 @@ def cli() -> None:
 
 
 @cli.command("run", short_help="Run the audit and write the reports (exit code = the gate's verdict).")
-@click.option("--model", "model", metavar="FILE", help="Model file: .skops, .joblib/.pkl with --trust-model, or a PyTorch model spec NAME.torch.yaml.")
+@click.option("--model", "model", metavar="FILE|URI",
+              help="Model file: .skops (.joblib/.pkl with --trust-model), XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, "
+                   ".onnx, a PyTorch model spec NAME.torch.yaml, or an MLflow model folder or runs:/ models:/ URI.")
 @click.option("--train", metavar="FILE",
               help="Training data (CSV, CSV.GZ or Parquet); required unless --predictions is given "
                    "(checks that need it are then skipped with that reason).")
@@ -113,6 +115,9 @@ def cli() -> None:
               help="What --scores holds: auto reads values all in [0, 1] as probabilities and others as a ranking score "
                    "(higher: more likely the positive label; reversed-rank: less likely). Checks that need probabilities "
                    "skip a ranking score.")
+@click.option("--model-classes", metavar="LABEL,LABEL,...",
+              help="The class labels in the order of the model's outputs, for model files that store only their codes "
+                   "0..k-1 (XGBoost, LightGBM text models, ONNX networks), e.g. '<=50K,>50K'.")
 @click.option("--trust-model", is_flag=True,
               help="Allow loading pickle/joblib files and skops files with untrusted types. Unpickling runs code: only for files you trust.")
 @click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE",
@@ -139,17 +144,18 @@ def cli() -> None:
 @click.option("--force", "force_packet", is_flag=True, help="With --packet: write into a non-empty folder that is not a packet (nothing in it is deleted).")
 @click.option("--baseline-report", metavar="REPORT.json",
               help="An approved earlier audit's report.json: only findings new since then block the gate; the diff is stored as baseline_diff.")
+@click.option("--mlflow-run", metavar="RUN_ID",
+              help="Also log the audit to this existing MLflow run (tracking URI from $MLFLOW_TRACKING_URI): the gate as tags, "
+                   "the metrics with their intervals, the reports as artifacts.")
 def run_cmd(**kw: Any) -> None:
     """Run the audit and write the reports; the exit code is the gate's verdict.
 
     Exit codes: 0 every gate passed; 1 a gate failed; 2 the audit could not run.
     """
-    from auditor.app.audit import run_audit
-    from auditor.contract.adapters import feature_name_warnings_ignored
-    from auditor.contract.inputs import RunOptions
-    from auditor.engine.runner import long_lived, terminal_progress
+    from auditor.app import api
+    from auditor.engine.runner import long_lived
 
-    formats = _parse_formats(kw["formats"])
+    formats = api.parse_formats(kw["formats"])
     packet_key = None
     if kw["packet"] is None and (kw["zip_packet"] or kw["signing_key"] or kw["force_packet"]):
         raise AuditInputError("--zip, --signing-key and --force need --packet DIR")
@@ -163,45 +169,30 @@ def run_cmd(**kw: Any) -> None:
         check_packet_target(kw["packet"], force=kw["force_packet"])
         if kw["signing_key"]:
             packet_key = load_private_key(kw["signing_key"], passphrase=passphrase_from_env())
-    if not kw["train"] and not kw["predictions"]:
-        raise AuditInputError("--train is required (the model's training data), unless the audit is in "
-                              "predictions-only mode (--predictions COL)")
-    baseline_report = None
+    # Inputs that can be refused without reading data are refused before the output folder is made.
+    api.check_train_given(kw["train"], kw["predictions"])
     if kw["baseline_report"]:
         from auditor.reportdata.read import load_report
 
-        baseline_report = load_report(kw["baseline_report"], role="--baseline-report")
+        load_report(kw["baseline_report"], role="--baseline-report")
     out_dir = _writable_out(kw["out"])
-    opts = RunOptions(
-        train=kw["train"],
-        test=kw["test"],
-        target=kw["target"],
-        model=kw["model"],
-        current=kw["current"],
-        validation=kw["validation"],
-        task=kw["task"],
-        positive_label=kw["positive_label"],
-        favourable_label=kw["favourable_label"],
-        sensitive=list(kw["sensitive"]),
-        id_column=kw["id_column"],
-        group_column=kw["group_column"],
-        time_column=kw["time_column"],
-        predictions=kw["predictions"],
-        history=kw["history"],
-        scores=kw["scores"],
-        score_kind=kw["score_kind"],
-        trust_model=kw["trust_model"],
-        trusted_types=list(kw["trusted_types"]),
-        seed=kw["seed"],
-        device=kw["device"],
+    result = api.audit(
+        model=kw["model"], train=kw["train"], test=kw["test"], target=kw["target"], current=kw["current"],
+        validation=kw["validation"], sensitive=list(kw["sensitive"]), task=kw["task"],
+        positive_label=kw["positive_label"], favourable_label=kw["favourable_label"], id_column=kw["id_column"],
+        group_column=kw["group_column"], time_column=kw["time_column"], predictions=kw["predictions"],
+        scores=kw["scores"], score_kind=kw["score_kind"], history=kw["history"], model_classes=kw["model_classes"],
+        policy=kw["policy"], overrides=list(kw["overrides"]), seed=kw["seed"], device=kw["device"],
+        trust_model=kw["trust_model"], trusted_types=list(kw["trusted_types"]), jobs=kw["jobs"],
+        progress=_progress(kw["quiet"]), baseline_report=kw["baseline_report"],
     )
-    progress = None if kw["quiet"] or sys.stderr is None or not sys.stderr.isatty() else terminal_progress
-    with feature_name_warnings_ignored():  # the report says how the inputs are matched; stderr need not
-        report = run_audit(opts, policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
-                           jobs=kw["jobs"], baseline_report=baseline_report, baseline_path=kw["baseline_report"])
+    report = result.to_dict()
     with long_lived():  # the loaded libraries and data are not scanned again while the reports render
-        written = _write(report, out_dir, formats)
+        written = result.save(out_dir, formats=formats)
     _print_verdict(report, written)
+    if kw["mlflow_run"]:
+        logged = result.log_to_mlflow(kw["mlflow_run"], folder=out_dir)
+        click.echo(f"  mlflow run {kw['mlflow_run']}: " + ", ".join(f"{n} {k}" for k, n in logged.items() if isinstance(n, int)))
     if kw["packet"] is not None:
         from auditor.app.packet import passphrase_from_env, write_packet, write_zip
 
@@ -238,18 +229,6 @@ def _print_verdict(report: dict[str, Any], written: dict[str, Path]) -> None:
         click.echo(f"  {fmt:<5} {path}")
 
 
-def _model_names(paths: list[str]) -> list[str]:
-    """Readable, unique names for compared models: their file names without the suffix."""
-    names: list[str] = []
-    for path in paths:
-        base = Path(path).name.split(".")[0] or "model"
-        name, i = base, 2
-        while name in names:
-            name, i = f"{base}-{i}", i + 1
-        names.append(name)
-    return names
-
-
 @cli.command("compare", short_help="Compare candidate models with a baseline on the same rows (non-inferiority gate).")
 @click.option("--baseline", required=True, metavar="FILE", help="The model in production (or the reference).")
 @click.option("--candidate", "candidates", required=True, multiple=True, metavar="FILE",
@@ -260,7 +239,7 @@ def _model_names(paths: list[str]) -> list[str]:
 @click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Task type; inferred when omitted.")
 @click.option("--positive-label", metavar="LABEL", help="Positive class for binary tasks.")
 @click.option("--metric", default="auto", show_default=True,
-              type=click.Choice(["auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2"]),
+              type=click.Choice(METRIC_CHOICES),
               help="Metric compared (auto: ROC AUC with probabilities, else accuracy; RMSE for regression).")
 @click.option("--margin", metavar="NUMBER|PERCENT",
               help="Non-inferiority margin: the loss in --metric the candidate may have at most, in the metric's units "
@@ -268,6 +247,8 @@ def _model_names(paths: list[str]) -> list[str]:
 @click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999),
               help="Two-sided confidence of the intervals (0.95: a one-sided test at 2.5%).")
 @click.option("--refit", is_flag=True, help="Also refit both models: 5x2cv paired t and corrected resampled t tests (needs --train).")
+@click.option("--model-classes", metavar="LABEL,LABEL,...",
+              help="The class labels in the order of the models' outputs, for model files that store only codes 0..k-1.")
 @click.option("--trust-model", is_flag=True, help="Allow pickle/joblib model files. Unpickling runs code: only for files you trust.")
 @click.option("--trust-type", "trusted_types", multiple=True, metavar="TYPE", help="Trust one type of a skops file (repeatable).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
@@ -287,30 +268,19 @@ def compare_cmd(**kw: Any) -> None:
     confidence and no paired test finds it significantly worse; 1 otherwise; 2 when the
     comparison could not run.
     """
-    from auditor.app.audit import run_compare
-    from auditor.contract.adapters import feature_name_warnings_ignored
-    from auditor.contract.inputs import RunOptions
-    from auditor.engine.runner import terminal_progress
+    from auditor.app import api
 
-    if kw["refit"] and not kw["train"]:
-        raise AuditInputError("--refit needs --train: the models are refitted on the training data")
-    formats = _parse_formats(kw["formats"])
+    formats = api.parse_formats(kw["formats"])
     out_dir = _writable_out(kw["out"])
-    paths = [kw["baseline"], *kw["candidates"]]
-    names = _model_names(paths)
-    opts = RunOptions(
-        train=kw["train"], test=kw["test"], target=kw["target"], model=kw["candidates"][0], task=kw["task"],
-        positive_label=kw["positive_label"], trust_model=kw["trust_model"], trusted_types=list(kw["trusted_types"]),
-        seed=kw["seed"], model_name=names[1], device=kw["device"],
-        comparators=[(names[0], kw["baseline"]), *zip(names[2:], kw["candidates"][1:])],
+    result = api.compare(
+        baseline=kw["baseline"], candidates=list(kw["candidates"]), test=kw["test"], target=kw["target"],
+        train=kw["train"], task=kw["task"], positive_label=kw["positive_label"], metric=kw["metric"],
+        margin=kw["margin"], confidence=kw["confidence"], refit=kw["refit"], policy=kw["policy"],
+        overrides=list(kw["overrides"]), seed=kw["seed"], device=kw["device"], trust_model=kw["trust_model"],
+        trusted_types=list(kw["trusted_types"]), model_classes=kw["model_classes"], progress=_progress(kw["quiet"]),
     )
-    progress = None if kw["quiet"] or sys.stderr is None or not sys.stderr.isatty() else terminal_progress
-    with feature_name_warnings_ignored():
-        report = run_compare(
-            opts, metric=kw["metric"], margin=kw["margin"], confidence=kw["confidence"], refit=kw["refit"],
-            policy_path=kw["policy"], overrides=list(kw["overrides"]), progress=progress,
-        )
-    written = _write(report, out_dir, formats)
+    report = result.to_dict()
+    written = result.save(out_dir, formats=formats)
     _print_verdict(report, written)
     sys.exit(report["gate"]["exit_code"])
 

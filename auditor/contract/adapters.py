@@ -1,8 +1,12 @@
 """Model adapters: one small interface over every kind of model.
 
 The checks see only :class:`ModelAdapter`. A new kind of model (PyTorch, ONNX) is one
-new adapter class registered under the ``auditor.contract.adapters`` entry-point group; no check
-changes. :func:`load_model` picks the adapter by the file's suffix.
+new adapter class registered under the ``auditor.adapters`` entry-point group; no check
+changes. :func:`load_model` picks the adapter that claims a file (by its suffix, or by
+its content where a suffix is shared, such as ``.json``), :func:`adapter_for` the one
+that wraps a fitted object handed to the Python API. An adapter module must import its
+model library inside its methods only, so that registering it costs nothing and a
+missing optional library fails one load with a clear message, not every audit.
 """
 
 from __future__ import annotations
@@ -40,8 +44,12 @@ class ModelAdapter:
 
     kind: ClassVar[str] = "abstract"
     suffixes: ClassVar[tuple[str, ...]] = ()
-    #: Loading options the adapter accepts besides trust (``device`` for PyTorch models).
+    #: Loading options the adapter accepts besides trust: ``device`` (PyTorch), ``classes``
+    #: (the class labels in output order, for formats that store only their codes 0..k-1).
     options: ClassVar[frozenset[str]] = frozenset()
+    #: Adapters are asked in decreasing priority; a generic one (scikit-learn: anything with
+    #: ``predict``) goes last.
+    priority: ClassVar[int] = 10
 
     #: Column names the model was fitted on, in order, when it records them.
     feature_names: list[str] | None = None
@@ -52,6 +60,24 @@ class ModelAdapter:
 
     @classmethod
     def load(cls, path: Path, *, trust: bool, trusted_types: tuple[str, ...] = ()) -> ModelAdapter:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def claims(cls, path: Path) -> bool:
+        """Whether this adapter reads ``path`` (by default: its name ends with one of :attr:`suffixes`).
+        An adapter whose suffix others share (``.json``) also looks at the content; this must not
+        import the model library, and never raises."""
+        name = path.name.lower()
+        return any(name.endswith(s) for s in cls.suffixes)
+
+    @classmethod
+    def wraps(cls, obj: Any) -> bool:
+        """Whether this adapter wraps the fitted object ``obj`` (Python API). Decided by the
+        object's type and module, without importing the model library."""
+        return False
+
+    @classmethod
+    def from_object(cls, obj: Any, **options: Any) -> ModelAdapter:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @property
@@ -90,6 +116,23 @@ class ModelAdapter:
     def gradient_view(self) -> Any:
         """The model as a differentiable function of its input space (see ``auditor.contract.adapters_torch``)."""
         raise NotImplementedError(f"{self.kind} models are not differentiable")
+
+    def own_importances(self) -> tuple[Any, str] | None:
+        """The model's own feature importances, one per input in its input order, with what they are
+        (``"feature_importances_"``), for a model that is not a scikit-learn object (a booster read
+        from its file); None when it has none or :attr:`estimator` shows them."""
+        return None
+
+    def tree_model(self) -> Any:
+        """What shap's exact TreeExplainer reads for this model, where it applies (the boosting
+        adapters: ``auditor.contract.adapters_boosting.TreeModel``); None otherwise."""
+        return None
+
+    def align_columns(self, columns: list[str]) -> dict[str, str]:
+        """Match the model's recorded input names to the data's ``columns`` where its format
+        rewrote them (ONNX converters); returns ``{input name: data column}`` for those it
+        re-pointed (and updates :attr:`feature_names`). Most formats keep the names: nothing."""
+        return {}
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -260,6 +303,15 @@ class SklearnAdapter(ModelAdapter):
 
     kind = "sklearn"
     suffixes = (".skops", ".joblib", ".pkl", ".pickle")
+    priority = 0  # anything with predict: asked after the adapters for particular libraries
+
+    @classmethod
+    def wraps(cls, obj: Any) -> bool:
+        return callable(getattr(obj, "predict", None)) and not isinstance(obj, type)
+
+    @classmethod
+    def from_object(cls, obj: Any, **options: Any) -> SklearnAdapter:
+        return cls(obj)
 
     def __init__(self, estimator: Any, *, path: Path | None = None):
         if not hasattr(estimator, "predict"):
@@ -369,34 +421,68 @@ class PredictionsAdapter(ModelAdapter):
 
 
 def adapter_classes() -> list[type[ModelAdapter]]:
-    """Adapters registered under the ``auditor.contract.adapters`` entry-point group."""
-    found: list[type[ModelAdapter]] = []
+    """Adapters registered under the ``auditor.adapters`` entry-point group, in the order they
+    are asked: decreasing :attr:`ModelAdapter.priority`, then by entry-point name."""
+    found: list[tuple[int, str, type[ModelAdapter]]] = []
     for ep in metadata.entry_points(group="auditor.adapters"):
         try:
             cls = ep.load()
         except Exception as exc:
             raise ModelLoadError(f"model adapter plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from None
-        found.append(cls)
-    return found
+        found.append((-int(getattr(cls, "priority", 10)), ep.name, cls))
+    return [cls for _, _, cls in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def _options_for(cls: type[ModelAdapter], given: dict[str, Any]) -> dict[str, Any]:
+    """The loading options ``cls`` accepts, of those given (``classes`` only when set)."""
+    extra = {k: v for k, v in given.items() if k in cls.options and not (k == "classes" and v is None)}
+    if given.get("classes") is not None and "classes" not in cls.options:
+        raise ModelLoadError(f"--model-classes does not apply to {cls.kind} models: they record their class labels")
+    return extra
+
+
+def adapter_for(obj: Any, *, device: str = "auto", classes: list[Any] | None = None) -> ModelAdapter:
+    """The adapter for a fitted model object (the Python API's ``model=``); an adapter is returned as it is."""
+    if isinstance(obj, ModelAdapter):
+        if classes is not None:
+            raise ModelLoadError("model_classes goes with a model object or file, not with an adapter")
+        return obj
+    for cls in adapter_classes():
+        if cls.wraps(obj):
+            return cls.from_object(obj, **_options_for(cls, {"device": device, "classes": classes}))
+    raise ModelLoadError(
+        f"no model adapter wraps a {type(obj).__module__}.{type(obj).__qualname__}; auditor takes scikit-learn "
+        "estimators and pipelines, XGBoost, LightGBM and CatBoost models, ONNX sessions, an auditor ModelAdapter, "
+        "or a model file"
+    )
 
 
 def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[str, ...] = (),
-               device: str = "auto") -> ModelAdapter:
+               device: str = "auto", classes: list[Any] | None = None) -> ModelAdapter:
     """Load a model file with the adapter registered for its suffix.
 
     ``trust`` allows formats that run code when loaded (pickle, joblib) and any type in a
     skops file; ``trusted_types`` allows only the named types of a skops file. ``device``
     (``auto``, ``cpu``, ``cuda``) goes to adapters that run on one (PyTorch); others
-    ignore it.
+    ignore it. ``classes`` names the class labels of a model whose file stores only their
+    codes (``--model-classes``); an adapter whose format records its labels refuses it.
     """
     path = Path(path)
-    if not path.is_file():
+    adapters = adapter_classes()
+    # A model URI (runs:/..., models:/...) or a model folder (an MLflow model) is read by an
+    # adapter that claims it; anything else must be a file.
+    is_uri = "://" in str(path) or str(path).startswith(("runs:/", "models:/"))
+    if not is_uri and not path.exists():
         raise ModelLoadError(f"model file not found: {path}")
-    name = path.name.lower()
-    classes = adapter_classes()
-    for cls in classes:
-        if any(name.endswith(s) for s in cls.suffixes):
-            extra = {"device": device} if "device" in cls.options else {}
+    for cls in adapters:
+        try:
+            claimed = cls.claims(path)
+        except Exception:  # a claim is a cheap look; an adapter that cannot look does not claim
+            claimed = False
+        if claimed:
+            extra = _options_for(cls, {"device": device, "classes": classes})
             return cls.load(path, trust=trust, trusted_types=tuple(trusted_types), **extra)
-    known = sorted({s for cls in classes for s in cls.suffixes})
+    if not is_uri and not path.is_file():
+        raise ModelLoadError(f"model file not found (a folder that no adapter reads): {path}")
+    known = sorted({s for cls in adapters for s in cls.suffixes})
     raise ModelLoadError(f"no model adapter reads {path.name!r}; known file types: {', '.join(known)}")

@@ -4,6 +4,13 @@ A check subclasses :class:`Check`, declares what it is and what it needs, and re
 :class:`~auditor.contract.results.Findings`. The engine turns metrics into a status
 (``auditor.engine.thresholds``); the check never compares a metric with a threshold itself.
 
+``practices`` names the good-practice codes the check covers (``auditor.reportdata.practices``);
+``clauses`` names the standards clauses its result is evidence for, each written
+``"<framework>:<clause id>"`` with a framework key and a clause id of
+``auditor/standards/*.yaml`` (``eu_ai_act``, ``nist_ai_rmf``, ``iso_42001``). The standards
+crosswalk is derived from what the checks declare, so a new check, built-in or plugin,
+edits no central list.
+
 Example::
 
     class MissingValues(Check):
@@ -16,6 +23,7 @@ Example::
         thresholds = {"max_missing_rate": Threshold(direction="above", warn=0.05, fail=0.3,
                                                     low=0, high=1)}
         practices = ("P1.2", "P1.9")
+        clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
 
         def run(self, ctx, params):
             ...
@@ -75,6 +83,10 @@ NEEDS: dict[str, str] = {
 ID_PATTERN = re.compile(r"^(?:[A-Z]{2}\d{3}|[A-Z]{3,}\d{3,})$")
 BUILTIN_ID_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+# "<framework>:<clause id>". Which frameworks and clauses exist is the standards layer's data
+# (above this one): a clause no framework ships is simply absent from the crosswalk, and
+# tests/test_crosswalk_mapping.py holds every built-in check to the shipped clauses.
+CLAUSE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:\S(?:.*\S)?$")
 DOC_SECTIONS: tuple[str, ...] = ("What it checks", "Why it matters", "How to fix", "References")
 
 ParamKind = Literal["int", "float", "bool", "str", "list"]
@@ -155,6 +167,8 @@ class Check:
     params: ClassVar[dict[str, Param]] = {}
     thresholds: ClassVar[dict[str, Threshold]] = {}
     practices: ClassVar[tuple[str, ...]] = ()
+    # Standards clauses the result is evidence for, "<framework>:<clause id>" ("eu_ai_act:Art. 9").
+    clauses: ClassVar[tuple[str, ...]] = ()
     references: ClassVar[tuple[str, ...]] = ()
     # Off unless a policy selects it by its exact ID (for checks that refit or are slow).
     opt_in: ClassVar[bool] = False
@@ -213,6 +227,13 @@ def definition_problems(cls: type) -> list[str]:
     unknown_tasks = set(getattr(cls, "tasks", ())) - TASKS
     if unknown_tasks:
         problems.append(f"tasks has unknown entries {sorted(unknown_tasks)}")
+    clauses = getattr(cls, "clauses", ())
+    if not isinstance(clauses, (tuple, list)) or not all(isinstance(c, str) for c in clauses):
+        problems.append(f"clauses must be a tuple of texts such as ('eu_ai_act:Art. 9',); got {clauses!r}")
+    else:
+        malformed = [c for c in clauses if not CLAUSE_PATTERN.match(c)]
+        if malformed:
+            problems.append(f"clauses entries must look like 'eu_ai_act:Art. 9' (framework:clause); got {malformed}")
     for key, th in getattr(cls, "thresholds", {}).items():
         if not isinstance(th, Threshold):
             problems.append(f"thresholds.{key} must be a Threshold")

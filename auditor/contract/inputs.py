@@ -36,14 +36,20 @@ MSG_POSITIONAL_COUNT = (
 )
 
 
+#: A dataset as the user gives it: a file path (CSV or Parquet), or, from the Python API, a
+#: pandas DataFrame, a Polars DataFrame or a PyArrow Table.
+TableInput = Any
+
+
 @dataclass
 class RunOptions:
-    train: str | None
-    test: str
+    train: TableInput | None
+    test: TableInput
     target: str
-    model: str | None = None
-    current: str | None = None
-    validation: str | None = None
+    #: A model file (or an MLflow URI), or, from the Python API, a fitted model object or a ModelAdapter.
+    model: Any = None
+    current: TableInput | None = None
+    validation: TableInput | None = None
     task: Task | None = None
     positive_label: str | None = None
     favourable_label: str | None = None
@@ -56,11 +62,14 @@ class RunOptions:
     #: What --scores holds: auto (probabilities when every value is in [0, 1], else a ranking
     #: score), probability, rank (higher: more likely the positive label) or reversed-rank.
     score_kind: str = "auto"
-    history: str | None = None
+    history: TableInput | None = None
     trust_model: bool = False
     trusted_types: list[str] = field(default_factory=list)
-    #: Other models to compare with the one under audit, as (name, path): the baseline first.
-    comparators: list[tuple[str, str]] = field(default_factory=list)
+    #: Other models to compare with the one under audit, as (name, path or object): the baseline first.
+    comparators: list[tuple[str, Any]] = field(default_factory=list)
+    #: The class labels in the order of the model's outputs, for model formats that store only
+    #: their codes 0..k-1 (XGBoost, LightGBM text models, ONNX networks): ``--model-classes``.
+    model_classes: list[str] | None = None
     #: The name the model under audit goes by in a comparison.
     model_name: str = "model"
     seed: int | None = None
@@ -129,12 +138,67 @@ def _favourable_label(classes: list[Any], given: str | None) -> Any:
     )
 
 
-def read_history(path: str) -> pd.DataFrame:
+def is_path(value: Any) -> bool:
+    from pathlib import PurePath
+
+    return isinstance(value, (str, PurePath))
+
+
+def in_memory_table(value: Any, *, role: str) -> pd.DataFrame:
+    """A dataset handed over in memory, as a pandas DataFrame with text column names, checked
+    as a file is (not empty, no duplicate column names). Polars and PyArrow tables are
+    converted (``to_pandas``); the caller's object is never modified."""
+    kind = f"{type(value).__module__.split('.')[0]}.{type(value).__name__}"
+    if isinstance(value, pd.DataFrame):
+        frame = value
+    elif callable(getattr(value, "to_pandas", None)) and kind.split(".")[0] in ("polars", "pyarrow"):
+        try:
+            frame = value.to_pandas()
+        except Exception as exc:
+            raise AuditInputError(f"{role} data: cannot convert the {kind} to pandas: {type(exc).__name__}: {exc}") from None
+    else:
+        raise AuditInputError(
+            f"{role} data must be a file path or a pandas DataFrame (or a Polars DataFrame or PyArrow Table); got a {kind}"
+        )
+    if len(frame) == 0 or frame.shape[1] == 0:
+        raise AuditInputError(f"{role} data is empty ({len(frame)} rows, {frame.shape[1]} columns)")
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        raise AuditInputError(f"{role} data has duplicate column names {dupes}")
+    if names != list(frame.columns) or frame is value:
+        frame = frame.copy(deep=False)  # our own column labels; the caller's frame keeps its own
+        frame.columns = names
+    return frame
+
+
+def table_sha256(frame: pd.DataFrame) -> str:
+    """A digest of an in-memory table's content: column names, dtypes and values (row order counts)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def load_table(value: Any, *, role: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A dataset from a path or from memory, with the report's record of it."""
+    if is_path(value):
+        frame = read_table(value, role=role)
+        return frame, _file_record(value, frame)
+    frame = in_memory_table(value, role=role)
+    kind = f"{type(value).__module__.split('.')[0]}.{type(value).__name__}"
+    return frame, {"path": None, "source": f"in memory ({kind})", "sha256": table_sha256(frame),
+                   "rows": int(len(frame)), "columns": int(frame.shape[1])}
+
+
+def read_history(path: Any) -> pd.DataFrame:
     """A per-epoch training history: ``epoch`` (optional), a train loss and a validation loss column.
 
     Keras' CSVLogger names them ``loss`` and ``val_loss``; both spellings are accepted.
     """
-    frame = read_table(path, role="history")
+    frame = read_table(path, role="history") if is_path(path) else in_memory_table(path, role="history")
     columns = {c.lower().strip(): c for c in frame.columns}
     train = next((columns[n] for n in TRAIN_LOSS_NAMES if n in columns), None)
     val = next((columns[n] for n in VAL_LOSS_NAMES if n in columns), None)
@@ -151,9 +215,9 @@ def read_history(path: str) -> pd.DataFrame:
         }
     )
     if out[["train_loss", "val_loss"]].isna().any().any() or out["epoch"].isna().any():
-        raise AuditInputError(f"history file has non-numeric or missing losses: {path}")
+        raise AuditInputError(f"history file has non-numeric or missing losses: {path if is_path(path) else 'the history table'}")
     if len(out) < 2:
-        raise AuditInputError(f"history file needs at least 2 epochs; got {len(out)}: {path}")
+        raise AuditInputError(f"history file needs at least 2 epochs; got {len(out)}: {path if is_path(path) else 'the history table'}")
     return out.sort_values("epoch").reset_index(drop=True)
 
 
@@ -258,6 +322,35 @@ def _check_comparable(name: str, other: ModelAdapter, model: ModelAdapter, *, ta
             raise AuditInputError(f"model {name!r} expects columns the test data lacks: {_shown(absent)}")
 
 
+def _load_model(opts: RunOptions, given: Any, observed: list[Any] | None = None) -> tuple[ModelAdapter, dict[str, Any]]:
+    """A model from a file or URI (by the adapter that claims it) or a fitted object, with its record."""
+    from auditor.contract.adapters import adapter_for
+
+    classes = list(opts.model_classes) if opts.model_classes is not None else None
+    if classes is not None and observed is not None:
+        # The CLI gives labels as text; a target holding numbers or booleans keeps its own values.
+        by_text = {str(v): v for v in observed}
+        classes = [by_text.get(str(c), c) for c in classes]
+    if is_path(given):
+        model = load_model(given, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types), device=opts.device,
+                           classes=classes)
+        from pathlib import Path
+
+        sha = sha256_file(given) if Path(given).is_file() else None  # a model folder or URI: its adapter records it
+        return model, {"path": str(given), "sha256": sha, **model.describe()}
+    model = adapter_for(given, device=opts.device, classes=classes)
+    kind = f"{type(given).__module__.split('.')[0]}.{type(given).__name__}"
+    return model, {"path": None, "source": f"in memory ({kind})", "sha256": None, **model.describe()}
+
+
+def _observed_labels(target: str, datasets: dict[str, pd.DataFrame]) -> list[Any] | None:
+    """The distinct values of the target in the train and test data (None when none is labelled)."""
+    seen = [datasets[r][target] for r in ("train", "test") if r in datasets and target in datasets[r].columns]
+    if not seen:
+        return None
+    return [plain_label(v) for v in pd.concat(seen).dropna().unique()]
+
+
 def _file_record(path: str, frame: pd.DataFrame) -> dict[str, Any]:
     return {"path": str(path), "sha256": sha256_file(path), "rows": int(len(frame)), "columns": int(frame.shape[1])}
 
@@ -273,12 +366,11 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
 
     datasets: dict[str, pd.DataFrame] = {}
     records: dict[str, Any] = {}
-    for role, path in (("train", opts.train), ("test", opts.test), ("validation", opts.validation), ("current", opts.current)):
-        if path is None:
+    for role, given_table in (("train", opts.train), ("test", opts.test), ("validation", opts.validation),
+                              ("current", opts.current)):
+        if given_table is None:
             continue
-        frame = read_table(path, role=role)
-        datasets[role] = frame
-        records[role] = _file_record(path, frame)
+        datasets[role], records[role] = load_table(given_table, role=role)
 
     given = [r for r in ("train", "test") if r in datasets]
     for role in given:
@@ -305,12 +397,14 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
             if column not in datasets[role].columns:
                 raise AuditInputError(MSG_COLUMN_MISSING.format(option="--sensitive", column=column, role=role))
 
+    notes: list[str] = []
     # Model
     model: ModelAdapter
     model_record: dict[str, Any]
+    if opts.model_classes is not None and opts.model is None:
+        raise AuditInputError("--model-classes goes with --model")
     if opts.model is not None:
-        model = load_model(opts.model, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types), device=opts.device)
-        model_record = {"path": str(opts.model), "sha256": sha256_file(opts.model), **model.describe()}
+        model, model_record = _load_model(opts, opts.model, _observed_labels(opts.target, datasets))
     else:
         model = PredictionsAdapter(prediction_column=opts.predictions, score_column=opts.scores)
         model_record = model.describe()
@@ -322,6 +416,12 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     test = datasets["test"]
     train = datasets.get("train", test)
     if model.feature_names:
+        realigned = model.align_columns(list(test.columns))
+        if realigned:
+            notes.append("The model's file names some inputs differently from the data's columns (its converter rewrote "
+                         "the names); they were matched by that rewriting: "
+                         + ", ".join(f"{name!r} is column {column!r}" for name, column in list(realigned.items())[:12])
+                         + (f" and {len(realigned) - 12} more" if len(realigned) > 12 else "") + ".")
         features = list(model.feature_names)
         for role in ("test", "current", "validation"):
             if role in datasets:
@@ -345,7 +445,6 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     for role, y in (("train", y_train), ("test", y_test)):
         if role in datasets and y.isna().all():
             raise AuditInputError(f"target column {opts.target!r} is empty (all missing) in the {role} data")
-    notes: list[str] = []
     if positional:
         notes.append(f"The model was fitted without column names: its {len(features)} inputs are matched to the data's "
                      f"columns by position, in the data's column order: {_shown(features)}.")
@@ -425,17 +524,18 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         notes.append("The train and test files are byte-for-byte identical: every test score is a training score.")
 
     others: dict[str, ModelAdapter] = {}
-    for name, path in opts.comparators:
-        other = load_model(path, trust=opts.trust_model, trusted_types=tuple(opts.trusted_types), device=opts.device)
+    for name, given_model in opts.comparators:
+        other, other_record = _load_model(opts, given_model, _observed_labels(opts.target, datasets))
         _check_comparable(name, other, model, task=task, classes=classes, features=features, datasets=datasets)
         others[name] = other
-        model_record.setdefault("compared_with", []).append({"name": name, "path": str(path), "sha256": sha256_file(path), **other.describe()})
+        model_record.setdefault("compared_with", []).append({"name": name, **other_record})
 
     history = None
     if opts.history is not None:
         history = read_history(opts.history)
-        records["history"] = {"path": str(opts.history), "sha256": sha256_file(opts.history),
-                              "rows": int(len(history)), "columns": 3}
+        records["history"] = ({"path": str(opts.history), "sha256": sha256_file(opts.history)} if is_path(opts.history)
+                              else {"path": None, "source": "in memory", "sha256": table_sha256(history)})
+        records["history"].update({"rows": int(len(history)), "columns": 3})
 
     ctx = AuditContext(
         datasets=datasets,

@@ -145,6 +145,8 @@ class CheckResult:
     recommendation: str = ""
     references: list[str] = field(default_factory=list)
     practices: list[str] = field(default_factory=list)
+    #: The check's declared standards clauses (``Check.clauses``), from which the crosswalk is derived.
+    clauses: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     sample: dict[str, Any] | None = None
     waiver: dict[str, Any] | None = None

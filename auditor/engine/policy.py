@@ -397,9 +397,16 @@ def _validate_waiver(i: int, w: Any, registry: Registry, where: str) -> Waiver:
     return Waiver(check=cid, reason=w["reason"], owner=w["owner"], expires=expires)
 
 
-def load_policy(path: str | Path | None, overrides: list[str], registry: Registry) -> Policy:
-    raw = read_policy_file(path) if path else {}
+def load_policy(path: str | Path | dict[str, Any] | None, overrides: list[str], registry: Registry) -> Policy:
+    """The policy from a file (``audit.yaml``), or from a dict with the file's keys (the Python
+    API's ``policy=``), with ``KEY=VALUE`` overrides applied; validated against the registry."""
+    if isinstance(path, dict):
+        import copy
+
+        raw, source = copy.deepcopy(path), "policy"
+    else:
+        raw = read_policy_file(path) if path else {}
+        source = Path(path).name if path else "--set"
     if overrides:
         raw = apply_overrides(raw, overrides, registry)
-    source = Path(path).name if path else "--set"
     return validate_policy(raw, registry, source=source)

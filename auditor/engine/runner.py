@@ -42,8 +42,7 @@ from auditor.contract.check import NEEDS, Check
 from auditor.contract.context import AuditContext
 from auditor.contract.results import CheckResult, Findings, Metric
 from auditor.engine.multiple_testing import correct
-from auditor.engine.policy import Policy
-from auditor.engine.registry import Registered, Registry
+from auditor.engine.registry import Registered
 from auditor.engine.thresholds import judge
 from auditor.util.wording import shorten
 
@@ -60,43 +59,6 @@ class PlannedCheck:
     @property
     def cls(self) -> type[Check]:
         return self.reg.cls
-
-
-def _matches(cid: str, prefixes: list[str]) -> bool:
-    return any(cid.startswith(p) for p in prefixes)
-
-
-def plan_checks(registry: Registry, policy: Policy) -> list[PlannedCheck]:
-    """The checks this policy selects, with their effective severity, params and thresholds."""
-    planned: list[PlannedCheck] = []
-    for cid in registry.ids():
-        reg = registry.get(cid)
-        cls = reg.cls
-        settings = policy.checks.get(cid)
-        if policy.select is None:
-            selected = not cls.opt_in
-        else:
-            selected = _matches(cid, policy.select) and (not cls.opt_in or cid in policy.select)
-        if settings is not None and settings.enabled is not None:
-            # `enabled` switches a check on or off within the selection; `select` still limits the run
-            selected = settings.enabled and (policy.select is None or _matches(cid, policy.select))
-        if _matches(cid, policy.ignore):
-            selected = False
-        if not selected:
-            continue
-        params = {k: p.default for k, p in cls.params.items()}
-        thresholds = {k: t.as_dict() for k, t in cls.thresholds.items()}
-        severity = cls.severity
-        time_limit = policy.time_limit_s
-        if settings is not None:
-            params.update(settings.params)
-            thresholds.update(settings.thresholds)
-            severity = settings.severity or severity
-            if settings.time_limit_given:
-                time_limit = settings.time_limit_s
-        planned.append(PlannedCheck(reg=reg, severity=severity, params=params, thresholds=thresholds,
-                                    time_limit_s=time_limit))
-    return planned
 
 
 def available_needs(ctx: AuditContext) -> set[str]:
@@ -142,6 +104,7 @@ def _base_result(item: PlannedCheck, **extra: Any) -> CheckResult:
         summary=extra.pop("summary", ""),
         references=list(cls.references),
         practices=list(cls.practices),
+        clauses=list(cls.clauses),
         params=dict(item.params),
         source=f"{item.reg.distribution} {item.reg.version}",
         **extra,

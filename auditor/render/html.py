@@ -98,8 +98,8 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
             "label": area_label(area),
             "area": area,
             "count": len(members),
-            "tally": _tally(members),
-            "checks": [_card(c) for c in members],
+            "tally": tally(members),
+            "checks": [card_view(c) for c in members],
         })
 
     return {
@@ -113,7 +113,7 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
         "datasets": _datasets(inputs.get("datasets") or {}),
         "policy_input": _policy_input(inputs.get("policy") or {}),
         "task": _task(report.get("task") or {}),
-        "verdict": _verdict(gate),
+        "verdict": verdict_view(gate),
         "counts": [{"status": s, "label": STATUS_LABELS[s], "count": counts[s]} for s in STATUSES],
         "waived_count": waived,
         "total": len(checks),
@@ -136,7 +136,7 @@ def _anchor(prefix: str, name: str) -> str:
     return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-").lower()
 
 
-def _tally(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def tally(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The non-zero status counts of a group of checks, worst first."""
     from auditor.contract.results import STATUS_RANK
 
@@ -206,7 +206,7 @@ def _model(model: dict[str, Any]) -> dict[str, Any]:
         details.append((f"compared with {other.get('name')}", f"{other.get('class') or other.get('kind')} · {other.get('path')}{sha}"))
     return {
         "headline": headline,
-        "path": model.get("path") or "",
+        "path": model.get("path") or model.get("source") or "",
         "sha": _short_sha(model.get("sha256")) if model.get("sha256") else "",
         "details": [{"label": k, "value": v} for k, v in details],
     }
@@ -222,7 +222,7 @@ def _datasets(datasets: dict[str, Any]) -> list[dict[str, Any]]:
             shape = f"{format_number(d['rows'])} × {format_number(d['columns'])}"
         elif d.get("rows") is not None:
             shape = f"{format_number(d['rows'])} rows"
-        rows.append({"role": role, "path": d.get("path") or "", "shape": shape,
+        rows.append({"role": role, "path": d.get("path") or d.get("source") or "", "shape": shape,
                      "sha": _short_sha(d.get("sha256")) if d.get("sha256") else ""})
     return rows
 
@@ -332,7 +332,7 @@ def _scope(coverage: dict[str, Any]) -> list[dict[str, str]]:
     return lines
 
 
-def _verdict(gate: dict[str, Any]) -> dict[str, Any]:
+def verdict_view(gate: dict[str, Any]) -> dict[str, Any]:
     passed = bool(gate.get("passed"))
     return {
         "passed": passed,
@@ -345,7 +345,7 @@ def _verdict(gate: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _card(check: dict[str, Any]) -> dict[str, Any]:
+def card_view(check: dict[str, Any]) -> dict[str, Any]:
     from auditor.reportdata.practices import format_practice
 
     status = check.get("status") or "error"

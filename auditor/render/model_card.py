@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.render.common import escape_md as _md
 from auditor.reportdata.model_card import FIELD_LABELS
 from auditor.util.wording import format_number
-
-
-def _md(text: Any) -> str:
-    """Text for a Markdown paragraph or table cell: no raw HTML, no table breaks."""
-    return (str(text).replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("\n", " ").strip())
 
 
 def _code(text: Any) -> str:

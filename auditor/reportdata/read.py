@@ -12,7 +12,7 @@ from auditor.util.errors import AuditInputError
 
 def report_problem(report: Any) -> str | None:
     """Why a loaded report.json cannot be rendered, or None when it can."""
-    from auditor import SCHEMA_VERSION
+    from auditor.util.version import SCHEMA_VERSION
 
     if not isinstance(report, dict):
         return "the top level is not an object"

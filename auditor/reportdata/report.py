@@ -8,8 +8,8 @@ from collections import Counter
 from importlib import metadata
 from typing import Any
 
-from auditor import SCHEMA_VERSION, __version__
 from auditor.contract.results import STATUSES, CheckResult, plain
+from auditor.util.version import SCHEMA_VERSION, __version__
 
 KEY_PACKAGES = (
     "numpy", "pandas", "scipy", "scikit-learn", "pyarrow", "skops", "joblib", "jinja2",
@@ -42,16 +42,30 @@ CORE_AREAS = (
 )
 
 
-def coverage(results: list[CheckResult], registered_areas: set[str]) -> dict[str, Any]:
-    """Which areas this audit assessed, which it could not, and which no installed check covers."""
+def coverage(
+    results: list[CheckResult],
+    registered_areas: set[str],
+    *,
+    registered_clauses: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, Any]:
+    """Which areas this audit assessed, which it could not, and which no installed check covers.
+
+    ``registered_clauses`` (check ID -> ``Check.clauses``, for every installed check) gives
+    ``not_selected_checks``: the installed checks that declare clauses but were not run
+    (not selected by the policy, or opt-in), with those clauses. It is what the standards
+    crosswalk counts as "mapped checks not in this audit".
+    """
     ran = {r.area for r in results if r.status != "skipped"}
     planned = {r.area for r in results}
+    planned_ids = {r.id for r in results}
     areas = list(CORE_AREAS) + sorted((planned | registered_areas) - set(CORE_AREAS))
     return {
         "assessed": [a for a in areas if a in ran],
         "skipped": [a for a in areas if a in planned and a not in ran],
         "not_selected": [a for a in areas if a in registered_areas and a not in planned],
         "not_installed": [a for a in CORE_AREAS if a not in registered_areas],
+        "not_selected_checks": {cid: list(clauses) for cid, clauses in (registered_clauses or {}).items()
+                                if clauses and cid not in planned_ids},
     }
 
 
@@ -75,7 +89,12 @@ def build_report(
 ) -> dict[str, Any]:
     created = created_at or dt.datetime.now(dt.timezone.utc)
     model = inputs.get("model", {})
-    model_name = model.get("path") or f"predictions column {model.get('prediction_column')!r}"
+    if model.get("path"):
+        model_name = model["path"]
+    elif model.get("kind") == "predictions":
+        model_name = f"predictions column {model.get('prediction_column')!r}"
+    else:  # a model object handed to the Python API
+        model_name = str(model.get("class") or model.get("kind") or "model").rsplit(".", 1)[-1] + " (in memory)"
     checks = []
     for r in results:
         d = r.to_dict()

@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
 
-METRIC_CHOICES = ("auto", "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2")
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 #: Metrics in the target's own units, with no natural scale: a margin must be given for them
 #: (in those units, or relative to the baseline's score), never defaulted.
 UNBOUNDED = frozenset({"rmse", "mae"})
+#: Every metric a comparison can judge, with its scikit-learn scorer name.
 SCORERS = {
     "accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1_macro", "roc_auc": "roc_auc",
     "log_loss": "neg_log_loss", "rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2",
 }
+#: What ``--metric`` accepts (the CLI's choice list and the CP checks' ``metric`` param): auto or a scored metric.
+METRIC_CHOICES = ("auto", *SCORERS)
 
 
 def baseline_name(ctx: AuditContext) -> str:

@@ -37,14 +37,7 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
 
 def share(rate: float) -> str:
     """A rate as a percentage with enough digits that a small non-zero rate never reads 0%."""
-    pct = 100.0 * rate
-    if pct == 0:
-        return "0%"
-    if abs(pct) >= 10:
-        return f"{pct:.1f}%"
-    if abs(pct) >= 0.1:
-        return f"{pct:.2f}%"
-    return f"{pct:.2g}%"
+    return _percent(100.0 * rate, trim=False)
 
 
 METRIC_LABELS = {
@@ -91,10 +84,12 @@ def format_number(value: Any, *, percent: bool = False, trim: bool | None = None
 
 
 def _percent(pct: float, *, trim: bool) -> str:
-    # Fixed decimals by size, so a column of rates lines up: 23.6%, 5.66%, 0.96%, 0.074%.
+    # Fixed decimals by size, so a column of rates lines up: 23.6%, 5.66%, 0.96%; below 0.1%
+    # two significant digits (0.074%, 0.0012%), so that a small non-zero rate never reads 0%.
     if pct == 0:
         return "0%"
-    decimals = 1 if pct >= 10 else 2 if pct >= 0.1 else min(3, 2 - math.floor(math.log10(pct)))
+    size = abs(pct)
+    decimals = 1 if size >= 10 else 2 if size >= 0.1 else 1 - math.floor(math.log10(size))
     text = f"{pct:.{decimals}f}"
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")

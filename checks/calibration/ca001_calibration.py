@@ -83,6 +83,11 @@ class ExpectedCalibrationError(Check):
                          help="expected calibration error: weighted mean |observed - predicted| over probability bins"),
     }
     practices = ("P4.3", "P6.3")
+    clauses = (
+        "eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.5",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Guo et al. (2017), On calibration of modern neural networks, ICML",
         "Naeini, Cooper & Hauskrecht (2015), AAAI",

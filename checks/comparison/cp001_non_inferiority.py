@@ -87,6 +87,11 @@ class NonInferiority(Check):
                                                   "by the baseline's score); fail below -margin"),
     }
     practices = ("P4.6", "P2.2", "P7.1")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.3", "nist_ai_rmf:MANAGE 1.1",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Walker & Nowacki (2011), Understanding equivalence and noninferiority testing, J Gen Intern Med",
         "DeLong, DeLong & Clarke-Pearson (1988), Biometrics 44(3)",

@@ -51,6 +51,7 @@ class PairedTests(Check):
         "p_worse_permutation": Threshold(direction="below", fail=0.05, low=0, high=1, help="paired permutation, corrected"),
     }
     practices = ("P4.6", "P2.2")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.3", "iso_42001:A.6.2.4")
     references = (
         "McNemar (1947), Psychometrika 12(2)",
         "Dietterich (1998), Neural Computation 10(7)",

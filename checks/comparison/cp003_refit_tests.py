@@ -50,6 +50,7 @@ class RefitTests(Check):
         "p_worse_corrected_t": Threshold(direction="below", fail=0.05, low=0, high=1, help="corrected resampled t, corrected"),
     }
     practices = ("P4.5", "P4.6", "P2.2")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.3", "iso_42001:A.6.2.4")
     references = (
         "Dietterich (1998), Neural Computation 10(7)",
         "Nadeau & Bengio (2003), Machine Learning 52(3)",

@@ -53,6 +53,7 @@ class ModelRanking(Check):
         "worse_than_baseline": Threshold(direction="above", fail=0, low=0, help="candidates ranked significantly below the baseline"),
     }
     practices = ("P4.6", "P2.2")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.3", "iso_42001:A.6.2.4")
     references = ("Demšar (2006), JMLR 7:1-30", "scipy.stats.friedmanchisquare; scipy.stats.studentized_range")
 
     def run(self, ctx, params):

@@ -177,6 +177,7 @@ class MissingValues(Check):
         ),
     }
     practices = ("P1.2", "P1.9")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "https://scikit-learn.org/stable/modules/impute.html",
         "https://pandas.pydata.org/docs/user_guide/missing_data.html",

@@ -64,6 +64,7 @@ class DuplicateRows(Check):
         )
     }
     practices = ("P1.4",)
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "https://pandas.pydata.org/docs/reference/api/pandas.DataFrame.duplicated.html",
         "Kandel et al., Research directions in data wrangling, Information Visualization 10(4), 2011",

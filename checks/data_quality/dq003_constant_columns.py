@@ -57,6 +57,7 @@ class ConstantColumns(Check):
         "near_constant_columns": Threshold(direction="above", warn=0, low=0, help="number of near-constant features"),
     }
     practices = ("P1.6", "P1.9")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "https://scikit-learn.org/stable/modules/feature_selection.html#removing-features-with-low-variance",
         "Kuhn & Johnson, Applied Predictive Modeling, Springer, 2013, section 3.5",

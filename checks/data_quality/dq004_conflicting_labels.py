@@ -155,6 +155,7 @@ class ConflictingLabels(Check):
         )
     }
     practices = ("P1.4", "P1.9")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "Frénay & Verleysen, Classification in the presence of label noise: a survey, IEEE TNNLS 25(5), 2014",
         "Northcutt, Jiang & Chuang, Confident learning: estimating uncertainty in dataset labels, JAIR 70, 2021",

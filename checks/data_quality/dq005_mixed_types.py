@@ -93,6 +93,7 @@ class MixedTypes(Check):
         "mixed_type_columns": Threshold(direction="above", fail=0, low=0, help="columns holding values of more than one type"),
     }
     practices = ("P1.5",)
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "https://pandas.pydata.org/docs/reference/api/pandas.to_numeric.html",
         "https://pandas.pydata.org/docs/reference/api/pandas.api.types.infer_dtype.html",

@@ -73,6 +73,7 @@ class Outliers(Check):
         )
     }
     practices = ("P1.3",)
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "Iglewicz & Hoaglin, How to Detect and Handle Outliers, ASQC Quality Press, 1993",
         "Tukey, Exploratory Data Analysis, Addison-Wesley, 1977",

@@ -54,6 +54,7 @@ class TargetImbalance(Check):
         )
     }
     practices = ("P4.1", "P1.8")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "He & Garcia, Learning from Imbalanced Data, IEEE TKDE 21(9), 2009",
         "https://imbalanced-learn.org/stable/user_guide.html",

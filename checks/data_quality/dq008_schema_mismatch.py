@@ -52,6 +52,7 @@ class SchemaMismatch(Check):
         "schema_differences": Threshold(direction="above", fail=0, low=0, help="missing, extra or retyped columns"),
     }
     practices = ("P1.5", "P4.1")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "Breck, Polyzotis, Roy, Whang & Zinkevich, Data Validation for Machine Learning, SysML 2019",
         "https://pandas.pydata.org/docs/reference/arrays.html#data-type-introspection",

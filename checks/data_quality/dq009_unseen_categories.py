@@ -66,6 +66,7 @@ class UnseenCategories(Check):
         )
     }
     practices = ("P1.7", "P4.1")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "https://scikit-learn.org/stable/modules/preprocessing.html#encoding-categorical-features",
         "Micci-Barreca, A preprocessing scheme for high-cardinality categorical attributes, SIGKDD Explorations 3(1), 2001",

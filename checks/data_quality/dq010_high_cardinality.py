@@ -70,6 +70,7 @@ class HighCardinality(Check):
         "high_cardinality_columns": Threshold(direction="above", warn=0, low=0, help="number of high-cardinality categorical features"),
     }
     practices = ("P1.5",)
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "Micci-Barreca, A preprocessing scheme for high-cardinality categorical attributes, SIGKDD Explorations 3(1), 2001",
         "Cerda & Varoquaux, Encoding high-cardinality string categorical variables, IEEE TKDE 34(3), 2022",

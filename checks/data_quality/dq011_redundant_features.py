@@ -68,6 +68,7 @@ class RedundantFeatures(Check):
         )
     }
     practices = ("P1.6",)
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.4")
     references = (
         "Cramér, Mathematical Methods of Statistics, Princeton University Press, 1946",
         "https://docs.scipy.org/doc/scipy/reference/generated/scipy.stats.contingency.association.html",

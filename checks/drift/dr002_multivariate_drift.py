@@ -267,6 +267,11 @@ class MultivariateDrift(Check):
         )
     }
     practices = ("P6.3", "P4.7", "P1.1")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.4", "nist_ai_rmf:MANAGE 4.1",
+        "iso_42001:A.6.2.6",
+    )
     references = (
         "Rabanser, Günnemann & Lipton, Failing loudly: an empirical study of methods for detecting dataset shift, NeurIPS 2019",
         "Gretton, Borgwardt, Rasch, Schölkopf & Smola, A kernel two-sample test, JMLR 13, 2012",

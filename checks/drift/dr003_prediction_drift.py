@@ -111,6 +111,11 @@ class PredictionDrift(Check):
         )
     }
     practices = ("P6.3", "P4.7")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.4", "nist_ai_rmf:MANAGE 4.1",
+        "iso_42001:A.6.2.6",
+    )
     references = (
         "Rabanser, Günnemann & Lipton, Failing loudly: an empirical study of methods for detecting dataset shift, NeurIPS 2019",
         "Lipton, Wang & Smola, Detecting and correcting for label shift with black box predictors, ICML 2018",

@@ -129,6 +129,11 @@ class LabelDriftAndPerformance(Check):
         )
     }
     practices = ("P4.7", "P6.3", "P7.1")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.3", "nist_ai_rmf:MEASURE 2.4", "nist_ai_rmf:MANAGE 4.1",
+        "iso_42001:A.6.2.6",
+    )
     references = (
         "Moreno-Torres et al., A unifying view on dataset shift in classification, Pattern Recognition 45(1), 2012",
         "Lipton, Wang & Smola, Detecting and correcting for label shift with black box predictors, ICML 2018",

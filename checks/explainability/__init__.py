@@ -45,21 +45,23 @@ from ._common import (
     SHAP_ROWS,
     STACK_ROWS,
     TOP_K,
+    _permuted_outputs,
+    _sample,
+    correlated_groups,
+    permutation,
+    stability_runs,
+    top_features,
+)
+from ._shap import (
     TREE_MODELS,
     Attributions,
     _Codec,
-    _permuted_outputs,
-    _sample,
     _shap,
     _tree_problem,
     attributions,
-    correlated_groups,
-    permutation,
     shap_bootstrap,
     shap_importance,
     shap_values,
-    stability_runs,
-    top_features,
 )
 from .ex001_global_importance import GlobalImportance
 from .ex002_importance_stability import (

@@ -22,10 +22,12 @@ from ._common import (
     _score_name,
     _test_sample,
     permutation,
+    stability_runs,
+)
+from ._shap import (
     shap_bootstrap,
     shap_importance,
     shap_values,
-    stability_runs,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,9 +39,12 @@ def _native_importances(ctx: AuditContext) -> tuple[list[str], np.ndarray, str] 
     est = getattr(ctx.model, "estimator", None)
     steps = getattr(est, "steps", None)
     final = steps[-1][1] if steps else est
-    if final is None:
+    own = ctx.model.own_importances() if final is None else None  # a booster read from its file
+    if final is None and own is None:
         return None
-    if hasattr(final, "feature_importances_"):
+    if own is not None:
+        values, what = np.asarray(own[0], dtype=float), own[1]
+    elif hasattr(final, "feature_importances_"):
         values, what = np.asarray(final.feature_importances_, dtype=float), "feature_importances_"
     elif hasattr(final, "coef_"):
         coef = np.atleast_2d(np.asarray(final.coef_, dtype=float))
@@ -131,6 +136,7 @@ class GlobalImportance(Check):
                                        help="the top feature's share of the summed positive permutation importance"),
     }
     practices = ("P5.1", "P5.3", "P5.4")
+    clauses = ("eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.9", "iso_42001:A.6.2.4")
     references = (
         "Breiman (2001), Random forests, Machine Learning 45",
         "Lundberg & Lee (2017), A unified approach to interpreting model predictions, NeurIPS",

@@ -26,11 +26,13 @@ from ._common import (
     _test_sample,
     correlated_groups,
     permutation,
+    stability_runs,
+    top_features,
+)
+from ._shap import (
     shap_bootstrap,
     shap_importance,
     shap_values,
-    stability_runs,
-    top_features,
 )
 
 
@@ -176,6 +178,7 @@ class ImportanceStability(Check):
                                     help="smallest share of runs in which a top feature's importance stays above zero"),
     }
     practices = ("P5.3", "P5.4")
+    clauses = ("eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.9", "iso_42001:A.6.2.4")
     references = (
         "Molnar et al. (2022), General pitfalls of model-agnostic interpretation methods, LNAI 13200",
         "Strobl et al. (2008), Conditional variable importance for random forests, BMC Bioinformatics 9",

@@ -22,9 +22,11 @@ from ._common import (
     _names,
     _test_sample,
     permutation,
+    top_features,
+)
+from ._shap import (
     shap_importance,
     shap_values,
-    top_features,
 )
 
 
@@ -77,6 +79,7 @@ class MethodAgreement(Check):
                                    help="largest difference between a feature's share of importance under the two methods"),
     }
     practices = ("P5.2", "P5.4")
+    clauses = ("eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.9", "iso_42001:A.6.2.4")
     references = (
         "Lundberg & Lee (2017), NeurIPS",
         "Krishna et al. (2022), The disagreement problem in explainable machine learning, arXiv:2202.01602",

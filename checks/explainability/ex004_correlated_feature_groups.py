@@ -18,6 +18,8 @@ from ._common import (
     _skip,
     correlated_groups,
     permutation,
+)
+from ._shap import (
     shap_importance,
     shap_values,
 )
@@ -69,6 +71,7 @@ class CorrelatedFeatureGroups(Check):
                                                  help="share of total mean |SHAP| carried by features in a correlated group"),
     }
     practices = ("P1.6", "P5.4")
+    clauses = ("eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.9", "iso_42001:A.6.2.4")
     references = (
         "Strobl et al. (2008), BMC Bioinformatics 9",
         "Hooker, Mentch & Zhou (2021), Statistics and Computing 31",

@@ -13,6 +13,8 @@ from ._common import (
     FAMILY,
     ROWS,
     _skip,
+)
+from ._shap import (
     attributions,
 )
 
@@ -71,6 +73,7 @@ class LocalStability(Check):
                                         help="share of rows whose attributions change much more than their inputs"),
     }
     practices = ("P5.2", "P5.4")
+    clauses = ("eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.9", "iso_42001:A.6.2.4")
     references = (
         "Alvarez-Melis & Jaakkola (2018), On the robustness of interpretability methods, arXiv:1806.08049",
         "Ghorbani, Abid & Zou (2019), Interpretation of neural networks is fragile, AAAI",

@@ -124,6 +124,7 @@ class TrainTestImportance(Check):
                                       help="share of the training permutation importance that does not carry over to test rows"),
     }
     practices = ("P4.4", "P5.3")
+    clauses = ("eu_ai_act:Art. 13", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.9", "iso_42001:A.6.2.4")
     references = (
         "Molnar, Interpretable Machine Learning, permutation feature importance: training or test data",
         "https://scikit-learn.org/stable/modules/permutation_importance.html",

@@ -160,6 +160,7 @@ class GroupMetrics(Check):
                                           help="regression: (largest - smallest group MAE) / overall MAE, worst attribute"),
     }
     practices = ("P8.1", "P4.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Bird et al. (2020), Fairlearn: a toolkit for assessing and improving fairness in AI, MSR-TR-2020-32",
         "Buolamwini & Gebru (2018), Gender shades, FAT*",

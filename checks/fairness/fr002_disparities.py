@@ -174,6 +174,7 @@ class Disparities(Check):
                                             help="least over most selected group's selection rate (four-fifths rule), worst attribute"),
     }
     practices = ("P8.1",)
+    clauses = ("eu_ai_act:Art. 9", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Hardt, Price & Srebro (2016), Equality of opportunity in supervised learning, NeurIPS",
         "Feldman et al. (2015), Certifying and removing disparate impact, KDD",

@@ -66,6 +66,7 @@ class GroupSampleSize(Check):
                                   help="groups or intersections with fewer than min_group_rows test rows"),
     }
     practices = ("P8.1", "P4.1")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Buolamwini & Gebru (2018), Gender shades, FAT*",
         "Kearns, Neel, Roth & Wu (2018), Preventing fairness gerrymandering, ICML",

@@ -85,6 +85,7 @@ class CalibrationWithinGroups(Check):
                                  help="largest minus smallest group ECE, worst attribute"),
     }
     practices = ("P8.1", "P4.3")
+    clauses = ("eu_ai_act:Art. 9", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Pleiss et al. (2017), On fairness and calibration, NeurIPS",
         "Kleinberg, Mullainathan & Raghavan (2017), Inherent trade-offs in the fair determination of risk scores, ITCS",

@@ -137,6 +137,7 @@ class ProxyFeatures(Check):
                                    help="highest cross-validated AUC of one input predicting a sensitive attribute"),
     }
     practices = ("P8.1", "P1.9")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Barocas, Hardt & Narayanan, Fairness and Machine Learning, fairmlbook.org (2023)",
         "Datta et al. (2017), Proxy non-discrimination in data-driven systems, CCS",

@@ -49,6 +49,7 @@ class SensitiveAttributeAsInput(Check):
                                       help="sensitive features that are model inputs (a transparency note)"),
     }
     practices = ("P8.1", "P8.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Mitchell et al. (2019), Model cards for model reporting, FAT*",
         "Barocas, Hardt & Narayanan, Fairness and Machine Learning, fairmlbook.org (2023)",

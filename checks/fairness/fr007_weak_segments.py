@@ -74,6 +74,7 @@ class WeakSegments(Check):
                                  help="slices with a significantly higher error than their reference, after FDR control"),
     }
     practices = ("P8.1", "P4.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.11", "iso_42001:A.5.4")
     references = (
         "Chung et al. (2019), Slice Finder: automated data slicing for model validation, ICDE",
         "Benjamini & Hochberg (1995), Controlling the false discovery rate, JRSS B 57",

@@ -47,6 +47,11 @@ class ModelCardComplete(Check):
                                     help="required model-card fields missing or empty"),
     }
     practices = ("P8.3", "P8.4")
+    clauses = (
+        "eu_ai_act:Art. 10", "eu_ai_act:Art. 13",
+        "nist_ai_rmf:MEASURE 2.1", "nist_ai_rmf:MEASURE 2.8", "nist_ai_rmf:MANAGE 1.1",
+        "iso_42001:A.6.2.7", "iso_42001:A.9.4",
+    )
 
     def run(self, ctx, params):
         card = validate_model_card((ctx.policy or {}).get("model_card"), "policy")

@@ -63,6 +63,7 @@ class WaiverRegister(Check):
                                          help="days until the latest expiry among waivers still in force"),
     }
     practices = ("P8.4",)
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 14", "nist_ai_rmf:MEASURE 2.8", "nist_ai_rmf:MANAGE 1.3")
 
     def run(self, ctx, params):
         today = _audit_date(ctx)

@@ -110,6 +110,7 @@ class RowOverlap(Check):
         ),
     }
     practices = ("P4.2", "P1.4", "P1.7")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "Kaufman, Rosset, Perlich & Stitelman, Leakage in data mining: formulation, detection, and avoidance, ACM TKDD 6(4), 2012",
         "https://pandas.pydata.org/docs/reference/api/pandas.util.hash_pandas_object.html",

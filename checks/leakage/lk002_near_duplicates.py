@@ -158,6 +158,7 @@ class NearDuplicates(Check):
         )
     }
     practices = ("P4.2", "P1.7")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "Kapoor & Narayanan, Leakage and the reproducibility crisis in machine-learning-based science, Patterns 4(9), 2023",
         "https://scikit-learn.org/stable/modules/generated/sklearn.neighbors.NearestNeighbors.html",

@@ -146,6 +146,7 @@ class TargetLeakage(Check):
         )
     }
     practices = ("P4.2", "P1.7")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "Kaufman, Rosset, Perlich & Stitelman, Leakage in data mining: formulation, detection, and avoidance, ACM TKDD 6(4), 2012",
         "Kapoor & Narayanan, Leakage and the reproducibility crisis in machine-learning-based science, Patterns 4(9), 2023",

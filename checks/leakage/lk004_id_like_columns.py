@@ -122,6 +122,7 @@ class IdLikeColumns(Check):
         )
     }
     practices = ("P4.2", "P1.5")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "Kaufman, Rosset, Perlich & Stitelman, Leakage in data mining: formulation, detection, and avoidance, ACM TKDD 6(4), 2012",
         "https://docs.scipy.org/doc/scipy/reference/generated/scipy.stats.spearmanr.html",

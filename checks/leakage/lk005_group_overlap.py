@@ -77,6 +77,7 @@ class GroupOverlap(Check):
         )
     }
     practices = ("P4.2", "P1.7", "P4.1")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "https://scikit-learn.org/stable/modules/cross_validation.html#group-cv",
         "Roberts et al., Cross-validation strategies for data with temporal, spatial, hierarchical, or phylogenetic structure, Ecography 40(8), 2017",

@@ -134,6 +134,7 @@ class TemporalLeakage(Check):
         )
     }
     practices = ("P4.2", "P1.7", "P4.1")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "https://scikit-learn.org/stable/modules/cross_validation.html#time-series-split",
         "Bergmeir & Benítez, On the use of cross-validation for time series predictor evaluation, Information Sciences 191, 2012",

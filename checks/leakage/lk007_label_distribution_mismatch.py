@@ -87,6 +87,7 @@ class LabelDistributionMismatch(Check):
         )
     }
     practices = ("P4.1", "P1.7")
+    clauses = ("eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.7.6")
     references = (
         "https://docs.scipy.org/doc/scipy/reference/generated/scipy.stats.chi2_contingency.html",
         "https://docs.scipy.org/doc/scipy/reference/generated/scipy.stats.ks_2samp.html",

@@ -98,6 +98,11 @@ class TrainTestGap(Check):
                          help="train minus test of balanced accuracy (classification) or R² (regression)"),
     }
     practices = ("P3.3", "P4.4", "P2.1")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.3", "nist_ai_rmf:MEASURE 2.5",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Hastie, Tibshirani & Friedman (2009), The Elements of Statistical Learning, ch. 7",
         "scipy.stats.bootstrap",

@@ -130,6 +130,11 @@ class CrossValidationStability(Check):
                                         help="|test score - cross-validated mean|"),
     }
     practices = ("P4.5", "P4.4", "P2.3")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.3", "nist_ai_rmf:MEASURE 2.5",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Kohavi (1995), A study of cross-validation and bootstrap for accuracy estimation and model selection, IJCAI",
         "Bengio & Grandvalet (2004), No unbiased estimator of the variance of K-fold cross-validation, JMLR 5",

@@ -77,6 +77,11 @@ class LearningCurve(Check):
                                   help="final gap minus the gap at the smallest size"),
     }
     practices = ("P3.3", "P4.5", "P7.1")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.3", "nist_ai_rmf:MEASURE 2.5",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Perlich, Provost & Simonoff (2003), Tree induction vs. logistic regression: a learning-curve analysis, JMLR",
         "https://scikit-learn.org/stable/modules/learning_curve.html",

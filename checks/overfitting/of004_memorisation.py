@@ -86,6 +86,7 @@ class Memorisation(Check):
                                                help="training error divided by test error"),
     }
     practices = ("P3.2", "P3.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.6.2.4")
     references = (
         "Zhang et al. (2017), Understanding deep learning requires rethinking generalization, ICLR",
         "Arpit et al. (2017), A closer look at memorization in deep networks, ICML",

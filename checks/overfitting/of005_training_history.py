@@ -49,6 +49,7 @@ class TrainingHistory(Check):
                                    help="(final validation loss - minimum) / minimum"),
     }
     practices = ("P3.2", "P3.3", "P4.4")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.5", "iso_42001:A.6.2.4")
     references = (
         "Prechelt (1998), Early stopping - but when?, Neural Networks: Tricks of the Trade",
         "Goodfellow, Bengio & Courville (2016), Deep Learning, section 7.8",

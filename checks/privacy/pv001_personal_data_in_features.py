@@ -398,6 +398,7 @@ class PersonalData(Check):
         ),
     }
     practices = ("P8.2", "P1.1")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 10", "nist_ai_rmf:MEASURE 2.10", "iso_42001:A.5.4")
     references = (
         "Regulation (EU) 2016/679 (GDPR), Articles 4(1), 5(1)(c) and 25",
         "NIST SP 800-122, Guide to Protecting the Confidentiality of Personally Identifiable Information (2010)",

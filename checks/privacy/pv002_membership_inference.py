@@ -163,6 +163,11 @@ class MembershipInference(Check):
         ),
     }
     practices = ("P8.2", "P3.3")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.7", "nist_ai_rmf:MEASURE 2.10",
+        "iso_42001:A.5.4",
+    )
     references = (
         "Yeom, Giacomelli, Fredrikson & Jha (2018), Privacy risk in machine learning: analyzing the connection to overfitting, IEEE CSF",
         "Shokri, Stronati, Song & Shmatikov (2017), Membership inference attacks against machine learning models, IEEE S&P",

@@ -102,6 +102,7 @@ class NoiseSensitivity(Check):
             help="share of predictions that flip under noise of judge_level x spread (regression: mean change / target spread)"),
     }
     practices = ("P3.3", "P1.6", "P7.2")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.7", "iso_42001:A.6.2.4")
     references = (
         "Hendrycks & Dietterich (2019), Benchmarking neural network robustness to common corruptions and perturbations, ICLR",
         "Ribeiro et al. (2020), Beyond accuracy: behavioral testing of NLP models with CheckList, ACL",

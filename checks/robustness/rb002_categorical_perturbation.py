@@ -128,6 +128,7 @@ class CategoricalPerturbation(Check):
             help="the largest share of predictions that flip when one categorical feature's value is swapped"),
     }
     practices = ("P1.5", "P3.3", "P5.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.7", "iso_42001:A.6.2.4")
     references = (
         "Fisher, Rudin & Dominici (2019), All models are wrong, but many are useful, JMLR",
         "Ribeiro et al. (2020), Beyond accuracy: behavioral testing of NLP models with CheckList, ACL",

@@ -127,6 +127,7 @@ class MissingValueHandling(Check):
             help="flip rate with values missing minus the flip rate with the same values drawn at random from the training data"),
     }
     practices = ("P1.2", "P6.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.7", "iso_42001:A.6.2.4")
     references = (
         "Little & Rubin (2019), Statistical Analysis with Missing Data, 3rd ed.",
         "Breck et al. (2017), The ML test score: a rubric for ML production readiness and technical debt reduction, IEEE Big Data",

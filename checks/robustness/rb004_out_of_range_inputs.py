@@ -85,6 +85,7 @@ class OutOfRangeInputs(Check):
                                              help="features whose extreme values make the model raise or return invalid output"),
     }
     practices = ("P1.3", "P6.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.7", "iso_42001:A.6.2.4")
     references = (
         "Breck et al. (2017), The ML test score: a rubric for ML production readiness and technical debt reduction, IEEE Big Data",
         "Hendrycks & Gimpel (2017), A baseline for detecting misclassified and out-of-distribution examples in neural networks, ICLR",

@@ -92,6 +92,7 @@ class MonotonicConstraints(Check):
                                                  help="share of rows whose output moves against a declared monotonic relation"),
     }
     practices = ("P8.3", "P8.4", "P5.1")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.7", "iso_42001:A.6.2.4")
     references = (
         "Gupta et al. (2016), Monotonic calibrated interpolated look-up tables, JMLR",
         "Wang & Gupta (2020), Deontological ethics by monotonicity shape constraints, AISTATS",

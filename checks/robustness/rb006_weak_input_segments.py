@@ -54,6 +54,11 @@ class WeakInputSegments(Check):
                                  help="slices where errors exceed the model's own expectation, after FDR control"),
     }
     practices = ("P4.3", "P6.3")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 14", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.5",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Chung et al. (2019), Slice Finder: automated data slicing for model validation, ICDE",
         "Benjamini & Hochberg (1995), Controlling the false discovery rate, JRSS B 57",

@@ -146,6 +146,7 @@ class AdversarialRobustness(Check):
             help="share of rows correct on clean input but wrong under FGSM or PGD at judge_epsilon x std"),
     }
     practices = ("P3.3", "P7.2", "P4.3")
+    clauses = ("eu_ai_act:Art. 9", "eu_ai_act:Art. 15", "nist_ai_rmf:MEASURE 2.7", "iso_42001:A.6.2.4")
     references = (
         "Goodfellow, Shlens & Szegedy (2015), Explaining and harnessing adversarial examples, ICLR",
         "Madry et al. (2018), Towards deep learning models resistant to adversarial attacks, ICLR",

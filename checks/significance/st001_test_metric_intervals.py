@@ -71,6 +71,11 @@ class MetricIntervals(Check):
                                   help="widest interval among balanced accuracy, ROC AUC and R²"),
     }
     practices = ("P4.3", "P4.6")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 13", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.1", "nist_ai_rmf:MEASURE 2.3",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Efron & Tibshirani (1993), An Introduction to the Bootstrap",
         "scipy.stats.bootstrap",

@@ -158,6 +158,11 @@ class BetterThanBaseline(Check):
                              help="one-sided p-value that the model is no better than the baseline, after the audit-wide correction"),
     }
     practices = ("P4.3", "P4.6", "P2.2")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.3", "nist_ai_rmf:MANAGE 1.1",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "McNemar (1947), Psychometrika 12",
         "Ojala & Garriga (2010), Permutation tests for studying classifier performance, JMLR 11",

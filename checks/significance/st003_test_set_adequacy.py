@@ -115,6 +115,11 @@ class TestSetAdequacy(Check):
                                          help="test rows of the rarest class (below min_class_rows: inconclusive)"),
     }
     practices = ("P1.7", "P4.1", "P4.6")
+    clauses = (
+        "eu_ai_act:Art. 9", "eu_ai_act:Art. 13", "eu_ai_act:Art. 15",
+        "nist_ai_rmf:MEASURE 2.1", "nist_ai_rmf:MEASURE 2.3",
+        "iso_42001:A.6.2.4",
+    )
     references = (
         "Wilson (1927), JASA 22",
         "Cohen (1988), Statistical Power Analysis for the Behavioral Sciences",

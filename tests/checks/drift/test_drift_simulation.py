@@ -22,7 +22,8 @@ import pytest
 
 from auditor.checks import drift as dr
 from auditor.contract.context import AuditContext
-from auditor.engine.thresholds import judge
+from auditor.contract.results import Figure
+from tests.conftest import run_check
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +33,9 @@ ALPHA = 0.05
 
 @pytest.fixture(autouse=True)
 def no_figures(monkeypatch):
-    # DR001 draws the distribution figures (DR002 draws none): off in its own module
-    monkeypatch.setattr(dr.dr001_feature_drift, "_distribution_figure", lambda *args, **kwargs: None)
+    # DR001 draws the distribution figures (DR002 draws none): off in its own module. The stub
+    # gives an empty Figure, not None: the engine serialises every figure a check returns.
+    monkeypatch.setattr(dr.dr001_feature_drift, "_distribution_figure", lambda *args, **kwargs: Figure(title="", svg=""))
 
 
 def _frame(rng: np.random.Generator, n: int, shift: dict[str, float] | None = None) -> pd.DataFrame:
@@ -46,9 +48,7 @@ def _frame(rng: np.random.Generator, n: int, shift: dict[str, float] | None = No
 def _run(reference: pd.DataFrame, current: pd.DataFrame, cls=dr.FeatureDrift, **overrides):
     ctx = AuditContext(datasets={"train": reference, "test": reference.iloc[:10], "current": current}, target="y",
                        task="binary", features=list(reference.columns), positive_label=1, classes=[0, 1], seed=0)
-    params = {k: p.default for k, p in cls.params.items()} | overrides
-    findings = cls().run(ctx, params)
-    return findings, judge(findings.metrics, {k: t.as_dict() for k, t in cls.thresholds.items()})
+    return run_check(cls, ctx, **overrides)
 
 
 def _upper(rate: float, runs: int) -> float:

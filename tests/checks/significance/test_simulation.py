@@ -15,8 +15,9 @@ import pytest
 from auditor.checks import significance as st
 from auditor.contract.adapters import PredictionsAdapter
 from auditor.contract.context import AuditContext
-from auditor.engine.thresholds import judge
+from auditor.contract.results import Figure
 from auditor.toolkit.stats import bootstrap_ci, metric_function
+from tests.conftest import run_check
 
 REPEATS = 300
 # 500 test sets put the standard error of a 95% coverage near 1%: the 92%-98% window is about 3 of them.
@@ -114,20 +115,20 @@ def useless_context(rng: np.random.Generator, n: int, *, classes: list, shares: 
 def false_alarms(classes: list, shares: list[float], *, n: int, repeats: int, seed: int, **params) -> tuple[float, float]:
     """Share of useless models the baseline test rejects (p < 0.05, uncorrected), and share the check fails."""
     rng = np.random.default_rng(seed)
-    settings = {k: p.default for k, p in st.BetterThanBaseline.params.items()} | {"n_resamples": 50} | params
-    thresholds = {k: t.as_dict() for k, t in st.BetterThanBaseline.thresholds.items()}
+    settings = {"n_resamples": 50} | params
     rejected = failed = 0
     for _ in range(repeats):
-        findings = st.BetterThanBaseline().run(useless_context(rng, n, classes=classes, shares=shares), dict(settings))
+        findings, status = run_check(st.BetterThanBaseline, useless_context(rng, n, classes=classes, shares=shares), **settings)
         rejected += findings.metrics["p_value"].value < 0.05
-        failed += (findings.status or judge(findings.metrics, thresholds)) == "fail"
+        failed += status == "fail"
     return rejected / repeats, failed / repeats
 
 
 @pytest.fixture()
 def no_figures(monkeypatch):
-    """The figure does not enter the statistic; drawing it 500 times would double the run time."""
-    monkeypatch.setattr(st.st002_better_than_baseline, "bar_chart", lambda *args, **kwargs: None)
+    """The figure does not enter the statistic; drawing it 500 times would double the run time.
+    The stub gives an empty Figure, not None: the engine serialises every figure a check returns."""
+    monkeypatch.setattr(st.st002_better_than_baseline, "bar_chart", lambda *args, **kwargs: Figure(title="", svg=""))
 
 
 @pytest.mark.slow
