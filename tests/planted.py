@@ -5,15 +5,12 @@ Each built-in check's planted defect lives beside its tests, as ``PLANTED`` in
 module keeps what several families build on: the context of a small synthetic task
 (:func:`_ctx`), the clean control every check must pass (:func:`clean_context`), a clean
 training history, a sensitive group and a current sample to add to a context, and the
-noisy-label tree several families plant. The governance checks' two cases (GV001, GV002) stay
-here too, in :data:`GOVERNANCE_PLANTED`, until tests/checks/governance/ is laid out one file
-per check.
+noisy-label tree several families plant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -146,28 +143,4 @@ CLEAN_MODEL_CARD = {
     "evaluation_data": "3,000 synthetic rows from the same model (seed 22).",
     "limitations": ["The data is synthetic; nothing here transfers to real data."],
     "ethical_considerations": ["The sensitive column 'group' is random and independent of the outcome."],
-}
-
-
-def _gv_incomplete_card() -> AuditContext:
-    """A model card with only its intended use: five of six required fields are missing."""
-    ctx = _ctx(make_binary_frame(300, seed=1), make_binary_frame(300, seed=2))
-    ctx.policy = {"model_card": {"name": "m", "intended_use": "Scoring test fixtures."}}
-    return ctx
-
-
-def _gv_expired_waiver() -> AuditContext:
-    """One waiver that expired a year before the audit and one that is still in force."""
-    ctx = _ctx(make_binary_frame(300, seed=1), make_binary_frame(300, seed=2))
-    ctx.today = AUDIT_DATE
-    ctx.policy = {"waivers": [
-        {"check": "DQ002", "reason": "repeated records", "owner": "a@example.org", "expires": "2025-11-27"},
-        {"check": "DQ011", "reason": "kept as published", "owner": "b@example.org", "expires": "2027-03-31"},
-    ]}
-    return ctx
-
-
-GOVERNANCE_PLANTED: dict[str, tuple[Callable[[], AuditContext], set[str]]] = {
-    "GV001": (_gv_incomplete_card, {"fail"}),
-    "GV002": (_gv_expired_waiver, {"fail"}),
 }

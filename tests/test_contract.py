@@ -24,7 +24,7 @@ from auditor.engine.planning import plan_checks
 from auditor.engine.policy import validate_policy
 from auditor.engine.registry import load_registry
 from auditor.engine.runner import available_needs, run_one
-from tests.planted import GOVERNANCE_PLANTED, clean_context
+from tests.planted import clean_context
 
 #: A check's test file is named after the check file: FR002's is test_fr002_disparities.py.
 CHECK_TEST_FILE = re.compile(r"^test_([a-z]{2}\d{3})_\w+$")
@@ -54,10 +54,6 @@ def planted_cases() -> tuple[dict, dict, dict[str, list[str]]]:
 
 
 PLANTED, REQUIRES, FOUND = planted_cases()
-# GV001 and GV002 keep their planted cases in tests/planted.py for now: they move beside the
-# governance tests once tests/checks/governance/ is laid out one file per check.
-PLANTED.update(GOVERNANCE_PLANTED)
-FOUND.update({cid: [*FOUND.get(cid, []), "tests.planted"] for cid in GOVERNANCE_PLANTED})
 
 REGISTRY = load_registry()
 BUILTIN = [cid for cid in REGISTRY.ids() if REGISTRY.get(cid).builtin]

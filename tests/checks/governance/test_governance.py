@@ -1,6 +1,6 @@
-"""Governance: the model_card policy block, GV001/GV002, the standards crosswalk, the model
-card (JSON and Markdown) and the reviewer's report (cover, summary, contents, crosswalk,
-waivers, filters, sign-off, appendix) in HTML and PDF."""
+"""Governance beyond its two checks: the model_card policy block, the standards crosswalk, the
+model card (JSON and Markdown) and the reviewer's report (cover, summary, contents, crosswalk,
+waivers, filters, sign-off, appendix) in HTML and PDF. GV001 and GV002 have their own files."""
 
 from __future__ import annotations
 
@@ -22,14 +22,7 @@ from auditor.reportdata.model_card import (
 )
 from auditor.standards import crosswalk, load_frameworks
 from auditor.util.errors import PolicyError
-from checks.governance import ModelCardComplete, WaiverRegister
-from tests.conftest import run_check
-from tests.planted import (
-    AUDIT_DATE,
-    CLEAN_MODEL_CARD,
-    _gv_expired_waiver,
-    _gv_incomplete_card,
-)
+from tests.planted import CLEAN_MODEL_CARD
 from tests.sample_report import build_sample_report
 
 REGISTRY = load_registry()
@@ -82,60 +75,6 @@ def test_starter_policy_shows_a_commented_model_card_that_validates():
     card = yaml.safe_load("\n".join(block))["model_card"]
     policy = validate_policy({"model_card": card}, REGISTRY)
     assert missing_fields(policy.model_card) == []
-
-
-# ---------------------------------------------------------------- GV001, GV002
-
-def test_gv001_counts_missing_fields():
-    findings, status = run_check(ModelCardComplete, _gv_incomplete_card())
-    assert status == "fail"
-    assert findings.metrics["missing_fields"].value == len(REQUIRED_FIELDS) - 1
-    assert "leaves out 5 of 6 required fields" in findings.summary
-    rows = {r[0]: r[1] for r in findings.evidence[0].rows}
-    assert rows["Intended use"] == "given" and rows["Limitations"] == "missing"
-
-
-def test_gv001_without_any_card_and_with_a_complete_one():
-    ctx = _gv_incomplete_card()
-    ctx.policy = {}
-    findings, status = run_check(ModelCardComplete, ctx)
-    assert (status, findings.metrics["missing_fields"].value) == ("fail", 6)
-    assert findings.summary.startswith("The policy has no model_card block")
-    ctx.policy = {"model_card": dict(CLEAN_MODEL_CARD)}
-    findings, status = run_check(ModelCardComplete, ctx)
-    assert (status, findings.metrics["missing_fields"].value) == ("pass", 0)
-
-
-def test_gv002_expired_waiver_fails_and_names_it():
-    findings, status = run_check(WaiverRegister, _gv_expired_waiver())
-    assert status == "fail"
-    assert findings.metrics["expired_waivers"].value == 1
-    states = {r[0]: (r[4], r[5]) for r in findings.evidence[0].rows}
-    assert states["DQ002"] == (-365, "expired")
-    assert states["DQ011"] == (124, "in force")
-    assert "2 waivers recorded; 1 expired (as of 2026-11-27)" in findings.summary
-
-
-@pytest.mark.parametrize("expires, metric, status", [
-    ("2026-12-10", "expiring_soon", "warn"),      # 13 days left, inside the 30-day notice
-    ("2029-01-01", "longest_waiver_days", "warn"),  # runs for more than a year
-    ("2027-06-30", "expired_waivers", "pass"),
-])
-def test_gv002_expiring_and_long_waivers(expires, metric, status):
-    ctx = _gv_expired_waiver()
-    ctx.policy = {"waivers": [{"check": "DQ002", "reason": "r", "owner": "o", "expires": expires}]}
-    findings, got = run_check(WaiverRegister, ctx)
-    assert got == status
-    if status == "warn":
-        assert findings.metrics[metric].value > 0
-
-
-def test_gv002_no_waivers_passes():
-    ctx = _gv_expired_waiver()
-    ctx.policy = {}
-    findings, status = run_check(WaiverRegister, ctx)
-    assert status == "pass" and findings.metrics["expired_waivers"].value == 0
-    assert AUDIT_DATE.isoformat() in findings.metrics["expired_waivers"].description
 
 
 # ---------------------------------------------------------------- crosswalk
