@@ -153,3 +153,20 @@ def _installed():
     from auditor.engine.registry import load_registry
 
     return load_registry()
+
+
+def findings_payload(findings, *, strict_json: bool = False) -> dict:
+    """What a check's findings put in report.json, as plain data (for comparing two runs);
+    ``strict_json`` also requires it to be valid JSON (no NaN or infinity)."""
+    import json
+
+    data = {
+        "summary": findings.summary,
+        "recommendation": findings.recommendation,
+        "status": findings.status,
+        "metrics": {k: m.to_dict() for k, m in findings.metrics.items()},
+        "evidence": [e.to_dict() for e in findings.evidence],
+        "figures": [f.to_dict() for f in findings.figures],
+        "sample": findings.sample,
+    }
+    return json.loads(json.dumps(data, allow_nan=False)) if strict_json else data

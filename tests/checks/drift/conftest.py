@@ -3,14 +3,12 @@ the findings."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
 from auditor.contract.adapters import SklearnAdapter
 from auditor.contract.context import AuditContext
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import findings_payload, fit_pipeline, make_binary_frame
 
 N = 2000
 BINARY = ["x1", "x2", "colour", "noise"]
@@ -49,10 +47,4 @@ def value(findings, name: str):
 
 
 def payload(findings) -> dict:
-    return json.loads(json.dumps({
-        "summary": findings.summary,
-        "metrics": {k: m.to_dict() for k, m in findings.metrics.items()},
-        "evidence": [e.to_dict() for e in findings.evidence],
-        "figures": [f.to_dict() for f in findings.figures],
-        "sample": findings.sample,
-    }, allow_nan=False))
+    return findings_payload(findings, strict_json=True)

@@ -18,6 +18,7 @@ from auditor.checks import leakage as lk
 from auditor.contract.check import Check, definition_problems
 from auditor.contract.context import AuditContext
 from tests.checks.leakage.conftest import N, frames, make_ctx, value
+from tests.conftest import findings_payload
 from tests.conftest import run_check as run
 from tests.planted import clean_context
 
@@ -32,15 +33,7 @@ def module_checks() -> list[type[Check]]:
 
 
 def payload(findings) -> dict:
-    return {
-        "summary": findings.summary,
-        "recommendation": findings.recommendation,
-        "status": findings.status,
-        "metrics": {k: m.to_dict() for k, m in findings.metrics.items()},
-        "evidence": [e.to_dict() for e in findings.evidence],
-        "figures": [f.to_dict() for f in findings.figures],
-        "sample": findings.sample,
-    }
+    return findings_payload(findings)
 
 
 # -- definitions ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from auditor.contract.context import AuditContext
+from tests.conftest import findings_payload
 
 FEATURES = ["x1", "x2", "colour", "noise"]
 
@@ -42,12 +43,4 @@ def value(findings, name: str):
 
 
 def payload(findings) -> dict:
-    return {
-        "summary": findings.summary,
-        "recommendation": findings.recommendation,
-        "status": findings.status,
-        "metrics": {k: m.to_dict() for k, m in findings.metrics.items()},
-        "evidence": [e.to_dict() for e in findings.evidence],
-        "figures": [f.to_dict() for f in findings.figures],
-        "sample": findings.sample,
-    }
+    return findings_payload(findings)
