@@ -94,6 +94,12 @@ class ModelAdapter:
         return False
 
     @property
+    def refit_problem(self) -> str | None:
+        """Why this model cannot be refitted, in the adapter's own words, where it can say more
+        than "cannot be cloned and refitted" (a format that records no training setup)."""
+        return None
+
+    @property
     def used_positions(self) -> list[int] | None:
         """Positions (in the model's input order) of the inputs its output depends on, when the
         model can tell and it is fewer than all; None when every input is used or it cannot be told."""

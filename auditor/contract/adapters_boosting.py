@@ -531,6 +531,15 @@ class _BoostingAdapter(ModelAdapter):
     def can_refit(self) -> bool:
         return self._refit_template() is not None
 
+    @property
+    def refit_problem(self) -> str | None:
+        if self.can_refit:
+            return None
+        label = {"xgboost": "XGBoost", "lightgbm": "LightGBM", "catboost": "CatBoost"}.get(self.library, self.library)
+        where = f"this {label} model file ({self.format})" if self.format != "object" else f"a native {label} booster"
+        return (f"{where} records the trees, not the training setup that made them; audit the fitted "
+                "scikit-learn wrapper from Python (auditor.audit(model=...)) to refit it")
+
     def _refit_template(self) -> Any:
         """An estimator to clone for refitting: the fitted scikit-learn wrapper, or (LightGBM) one
         rebuilt from the training parameters its file records; None when there is neither."""

@@ -412,6 +412,10 @@ class OnnxAdapter(ModelAdapter):
 
     # -- what the engine asks ---------------------------------------------------------------
     @property
+    def refit_problem(self) -> str | None:
+        return "an ONNX graph is an exported model: it holds no training procedure to run again"
+
+    @property
     def has_proba(self) -> bool:
         return self.proba_output is not None and self.no_proba_reason is None
 

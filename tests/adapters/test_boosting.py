@@ -527,3 +527,14 @@ def test_a_whole_audit_of_a_wrapper_object_refits_it(lib, tmp_path):
     for check in ("OF002", "OF003"):
         result = next(c for c in report["checks"] if c["id"] == check)
         assert result["status"] in ("pass", "warn", "fail", "inconclusive"), result["summary"]
+
+
+def test_a_file_that_cannot_be_refitted_says_why_in_the_skip(tmp_path, capsys):
+    argv = audit_files(tmp_path, saved_binary("xgboost", ".json", tmp_path)) + ["--set", "select=[OF002]"]
+    code, output = run_cli(capsys, *argv)
+    assert code in (0, 1), output
+    (of2,) = json.loads((tmp_path / "out" / "report.json").read_text())["checks"]
+    assert of2["status"] == "skipped"
+    assert of2["summary"] == ("Skipped: the model cannot be cloned and refitted: this XGBoost model file (json) records the "
+                              "trees, not the training setup that made them; audit the fitted scikit-learn wrapper from "
+                              "Python (auditor.audit(model=...)) to refit it.")
