@@ -92,6 +92,17 @@ def test_a_policy_dict_is_the_policy_file(data):
     assert from_dict.to_dict()["inputs"]["policy"]["source"] == "in memory (dict)"
 
 
+def test_a_frame_with_its_own_index_audits_as_its_rows_do(data):
+    """A shuffled split keeps the source frame's index labels; the audit reads the rows as a file's."""
+    shuffled = data["train"].sample(frac=1.0, random_state=1)
+    kwargs = {"model": data["model"], "test": data["test"], "target": "y", "progress": False,
+              "policy": {"select": ["DQ001", "DQ002", "LK001", "OF001", "ST001"]}}
+    ours = auditor.audit(train=shuffled, **kwargs)
+    reset = auditor.audit(train=shuffled.reset_index(drop=True), **kwargs)
+    assert _comparable(ours.to_dict()) == _comparable(reset.to_dict())
+    assert list(shuffled.index) != list(range(len(shuffled)))  # the caller's frame keeps its index
+
+
 def test_the_callers_frames_are_not_changed(data):
     train, test = data["train"].copy(), data["test"].copy()
     auditor.audit(model=data["model"], train=train, test=test, target="y", policy={"select": ["DQ", "LK001"]},

@@ -145,9 +145,9 @@ def is_path(value: Any) -> bool:
 
 
 def in_memory_table(value: Any, *, role: str) -> pd.DataFrame:
-    """A dataset handed over in memory, as a pandas DataFrame with text column names, checked
-    as a file is (not empty, no duplicate column names). Polars and PyArrow tables are
-    converted (``to_pandas``); the caller's object is never modified."""
+    """A dataset handed over in memory, as a pandas DataFrame with text column names and a fresh
+    0..n-1 index, checked as a file is (not empty, no duplicate column names). Polars and
+    PyArrow tables are converted (``to_pandas``); the caller's object is never modified."""
     kind = f"{type(value).__module__.split('.')[0]}.{type(value).__name__}"
     if isinstance(value, pd.DataFrame):
         frame = value
@@ -166,9 +166,10 @@ def in_memory_table(value: Any, *, role: str) -> pd.DataFrame:
     if len(set(names)) != len(names):
         dupes = sorted({c for c in names if names.count(c) > 1})
         raise AuditInputError(f"{role} data has duplicate column names {dupes}")
-    if names != list(frame.columns) or frame is value:
-        frame = frame.copy(deep=False)  # our own column labels; the caller's frame keeps its own
-        frame.columns = names
+    # Our own frame (the caller's keeps its labels): text column names, and rows numbered 0..n-1 as
+    # a file's are, whatever index the caller's frame carries (a shuffled split, a date index).
+    frame = frame.reset_index(drop=True)
+    frame.columns = names
     return frame
 
 
