@@ -104,8 +104,9 @@ def one_line(text: object) -> str:
 
 def import_mlflow(what: str, error: type[Exception] = ModelLoadError) -> Any:
     """``mlflow``, or ``error`` naming the extra to install. MLflow's usage telemetry is
-    switched off first unless the user chose otherwise (an audit runs air-gapped)."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    switched off first, whatever the environment says: an audit sends nothing anywhere."""
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    os.environ["DO_NOT_TRACK"] = "true"
     try:
         import mlflow
     except ImportError:

@@ -475,3 +475,28 @@ def test_a_run_whose_artifacts_live_elsewhere_is_refused_before_any_fetch(store,
     run = client.create_run(experiment)
     with pytest.raises(ModelLoadError, match="stored at s3://bucket/somewhere.*never fetches over the network"):
         load_model(f"runs:/{run.info.run_id}/model")
+
+
+def test_loading_by_uri_and_logging_open_no_connection(store, data, booster, tmp_path, monkeypatch):
+    """Air-gapped: with every socket connection and name lookup refused, a model is read by
+    runs:/ URI, audited, and the audit logged to a run."""
+    import socket
+
+    from mlflow.tracking import MlflowClient
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a network call was attempted: {args[1:] if len(args) > 1 else args}")
+
+    run_id = MlflowClient(tracking_uri=store["uri"]).create_run(
+        MlflowClient(tracking_uri=store["uri"]).create_experiment("offline")).info.run_id
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    import auditor
+
+    report = auditor.audit(model=load_model(f"runs:/{booster['run_id']}/model"), train=pd.read_csv(data["train"]),
+                           test=pd.read_csv(data["test"]), target="y", policy={"select": ["ST001", "DQ001"]},
+                           progress=False)
+    logged = report.log_to_mlflow(run_id, tracking_uri=store["uri"], folder=tmp_path / "out")
+    assert logged["run_id"] == run_id and logged["artifacts"] >= 1
