@@ -297,6 +297,25 @@ class LightGBMAdapter(_BoostingAdapter):
         wrapper = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
         return wrapper(**kept)
 
+    def align_columns(self, columns: list[str]) -> dict[str, str]:
+        """LightGBM stores a column name's whitespace as ``_`` ('mean radius' becomes 'mean_radius'):
+        an input with no column of its own name takes the one column that rewrites to it."""
+        if not self.feature_names:
+            return {}
+        present = set(columns)
+        matched: dict[str, str] = {}
+        for name in self.feature_names:
+            if name in present:
+                continue
+            candidates = [c for c in columns if c != name and re.sub(r"\s", "_", c) == name]
+            if len(candidates) == 1:
+                matched[name] = candidates[0]
+        if matched:
+            self.feature_names = [matched.get(n, n) for n in self.feature_names]
+            if self.coding is not None:
+                self.coding = InputCoding(self.coding.mode, {matched.get(c, c): v for c, v in self.coding.categories.items()})
+        return matched
+
     def own_importances(self) -> tuple[Any, str] | None:
         """Split counts per input, as the scikit-learn wrapper's ``feature_importances_`` gives them."""
         if self.estimator is not None:

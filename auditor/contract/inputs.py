@@ -419,7 +419,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
     if model.feature_names:
         realigned = model.align_columns(list(test.columns))
         if realigned:
-            notes.append("The model's file names some inputs differently from the data's columns (its converter rewrote "
+            notes.append("The model names some inputs differently from the data's columns (its library or converter rewrote "
                          "the names); they were matched by that rewriting: "
                          + ", ".join(f"{name!r} is column {column!r}" for name, column in list(realigned.items())[:12])
                          + (f" and {len(realigned) - 12} more" if len(realigned) > 12 else "") + ".")

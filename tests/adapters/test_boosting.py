@@ -538,3 +538,23 @@ def test_a_file_that_cannot_be_refitted_says_why_in_the_skip(tmp_path, capsys):
     assert of2["summary"] == ("Skipped: the model cannot be cloned and refitted: this XGBoost model file (json) records the "
                               "trees, not the training setup that made them; audit the fitted scikit-learn wrapper from "
                               "Python (auditor.audit(model=...)) to refit it.")
+
+
+def test_lightgbm_names_with_spaces_are_matched_to_their_columns(tmp_path):
+    """LightGBM stores 'mean radius' as 'mean_radius'; the audit matches the two (file and object) and says so."""
+    lgb = pytest.importorskip("lightgbm")
+    from sklearn.datasets import load_breast_cancer
+
+    import auditor
+
+    frame = load_breast_cancer(as_frame=True).frame
+    train, test = frame.iloc[:400].reset_index(drop=True), frame.iloc[400:].reset_index(drop=True)
+    model = lgb.LGBMClassifier(n_estimators=20, verbose=-1, n_jobs=1, random_state=0).fit(train.drop(columns="target"), train["target"])
+    model.booster_.save_model(str(tmp_path / "bc.txt"))
+    kwargs = {"train": train, "test": test, "target": "target", "policy": {"select": ["ST001", "DQ001"]}, "progress": False}
+    from_object = auditor.audit(model=model, **kwargs)
+    from_file = auditor.audit(model=str(tmp_path / "bc.txt"), model_classes="0,1", **kwargs)
+    assert from_object.exit_code in (0, 1) and from_file.exit_code in (0, 1)
+    assert from_file.results["ST001"]["metrics"] == from_object.results["ST001"]["metrics"]
+    assert "'mean_radius' is column 'mean radius'" in " ".join(from_file.to_dict()["notes"])
+    assert from_file.to_dict()["task"]["classes"] == [0, 1]
