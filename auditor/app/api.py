@@ -166,17 +166,20 @@ class Report:
             return
         print(result.text())
 
-    def log_to_mlflow(self, run_id: str, *, tracking_uri: str | None = None, folder: str | Path | None = None) -> dict[str, Any]:
+    def log_to_mlflow(self, run_id: str, *, tracking_uri: str | None = None, folder: str | Path | None = None,
+                      formats: str | Iterable[str] = "all") -> dict[str, Any]:
         """Log this audit to an existing MLflow run: the gate as tags, the metrics with their
-        intervals, the reports as artifacts (written to ``folder``, else a temporary folder)."""
+        intervals, the reports in ``formats`` as artifacts (written to ``folder``, else to a
+        temporary folder). The run is checked before any report is drawn."""
         import tempfile
 
-        from auditor.app.mlflow_log import log_audit
+        from auditor.app.mlflow_log import check_run, log_audit
 
+        check_run(run_id, tracking_uri=tracking_uri)
         if folder is not None:
-            return log_audit(self._data, self.save(folder), run_id=run_id, tracking_uri=tracking_uri)
+            return log_audit(self._data, self.save(folder, formats=formats), run_id=run_id, tracking_uri=tracking_uri)
         with tempfile.TemporaryDirectory(prefix="auditor-mlflow-") as tmp:
-            return log_audit(self._data, self.save(tmp), run_id=run_id, tracking_uri=tracking_uri)
+            return log_audit(self._data, self.save(tmp, formats=formats), run_id=run_id, tracking_uri=tracking_uri)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in (self._data.get("summary") or {}).get("by_status", {}).items() if n)

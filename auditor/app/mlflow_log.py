@@ -109,22 +109,17 @@ def audit_metrics(report: dict[str, Any]) -> dict[str, float]:
     return metrics
 
 
-def log_audit(report: dict[str, Any], files: dict[str, Path], *, run_id: str, tracking_uri: str | None = None) -> dict[str, Any]:
-    """Log the audit ``report`` (the report.json dict) and its ``files`` (name -> path) to the
-    existing MLflow run ``run_id``; returns what was logged: ``{"run_id", "tracking_uri",
-    "tags", "metrics", "artifacts", "artifact_path"}`` with counts."""
+def check_run(run_id: str, *, tracking_uri: str | None = None) -> tuple[Any, str]:
+    """The MLflow client and tracking URI for logging to ``run_id``, or the one-line reason it
+    cannot be done (no such run, a deleted one, a store that is not local, artifacts kept
+    off this machine). The CLI calls it before the audit runs, so a bad run fails fast."""
     what = f"--mlflow-run {run_id!r}"
     mlflow = import_mlflow(f"logging to an MLflow run ({what})", error=AuditInputError)
-    from mlflow.entities import Metric, RunTag
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     uri = tracking_uri or mlflow.get_tracking_uri()
     local_store(uri, what=what, error=AuditInputError)
-    paths = {name: Path(path) for name, path in files.items()}
-    for name, path in paths.items():
-        if not path.is_file():
-            raise AuditInputError(MSG_FILE_MISSING.format(name=name, path=path))
     try:
         client = MlflowClient(tracking_uri=uri)
     except Exception as exc:  # noqa: BLE001 - a store MLflow cannot open (a missing driver, a refused file store)
@@ -139,6 +134,21 @@ def log_audit(report: dict[str, Any], files: dict[str, Path], *, run_id: str, tr
     artifact_scheme = urlparse(run.info.artifact_uri or "").scheme.lower()
     if len(artifact_scheme) > 1 and artifact_scheme != "file":  # a one-letter scheme is a Windows drive
         raise AuditInputError(MSG_ARTIFACTS_REMOTE.format(what=what, location=run.info.artifact_uri))
+    return client, uri
+
+
+def log_audit(report: dict[str, Any], files: dict[str, Path], *, run_id: str, tracking_uri: str | None = None) -> dict[str, Any]:
+    """Log the audit ``report`` (the report.json dict) and its ``files`` (name -> path) to the
+    existing MLflow run ``run_id``; returns what was logged: ``{"run_id", "tracking_uri",
+    "tags", "metrics", "artifacts", "artifact_path"}`` with counts."""
+    what = f"--mlflow-run {run_id!r}"
+    paths = {name: Path(path) for name, path in files.items()}
+    for name, path in paths.items():
+        if not path.is_file():
+            raise AuditInputError(MSG_FILE_MISSING.format(name=name, path=path))
+    client, uri = check_run(run_id, tracking_uri=tracking_uri)
+    from mlflow.entities import Metric, RunTag
+    from mlflow.exceptions import MlflowException
 
     tags = audit_tags(report)
     metrics = audit_metrics(report)

@@ -175,6 +175,10 @@ def run_cmd(**kw: Any) -> None:
         from auditor.reportdata.read import load_report
 
         load_report(kw["baseline_report"], role="--baseline-report")
+    if kw["mlflow_run"]:
+        from auditor.app.mlflow_log import check_run
+
+        check_run(kw["mlflow_run"])
     out_dir = _writable_out(kw["out"])
     result = api.audit(
         model=kw["model"], train=kw["train"], test=kw["test"], target=kw["target"], current=kw["current"],
@@ -190,8 +194,10 @@ def run_cmd(**kw: Any) -> None:
     with long_lived():  # the loaded libraries and data are not scanned again while the reports render
         written = result.save(out_dir, formats=formats)
     _print_verdict(report, written)
-    if kw["mlflow_run"]:
-        logged = result.log_to_mlflow(kw["mlflow_run"], folder=out_dir)
+    if kw["mlflow_run"]:  # the files just written (--format), not every format
+        from auditor.app.mlflow_log import log_audit
+
+        logged = log_audit(report, written, run_id=kw["mlflow_run"])
         click.echo(f"  mlflow run {kw['mlflow_run']}: " + ", ".join(f"{n} {k}" for k, n in logged.items() if isinstance(n, int)))
     if kw["packet"] is not None:
         from auditor.app.packet import passphrase_from_env, write_packet, write_zip

@@ -83,10 +83,11 @@ MSG_PYFUNC_UNTRUSTED = (
 )
 MSG_NO_FLAVOUR = "cannot load the MLflow model {where}: no flavour auditor can read (flavours: {flavours})"
 MSG_NOT_LOCAL_STORE = (
-    "{what}: the MLflow tracking URI {uri!r} is not a local store; auditor reads only a local one (file:, a folder, "
-    "or sqlite:) and never contacts a server. Set MLFLOW_TRACKING_URI to a local store, or download the model "
-    "folder (mlflow artifacts download) and pass the folder"
+    "{what}: the MLflow tracking URI {uri!r} is not a local store; auditor uses only a local one (file:, a folder, "
+    "or sqlite:) and never contacts a server. Set MLFLOW_TRACKING_URI to a local store{advice}"
 )
+#: What a model read by URI can do instead (logging an audit has no such way round).
+DOWNLOAD_ADVICE = ", or download the model folder (mlflow artifacts download) and pass the folder"
 MSG_SQLITE_NEEDS_SQLALCHEMY = (
     "{what}: the MLflow tracking URI {uri!r} is a SQLite store, which MLflow reads through SQLAlchemy, not installed "
     "here (mlflow-skinny leaves it out): pip install sqlalchemy alembic, or install mlflow"
@@ -137,13 +138,13 @@ def local_store(uri: str, *, what: str, error: type[Exception] = ModelLoadError)
     if len(scheme) == 1:  # a Windows drive letter, not a scheme
         scheme = ""
     if scheme not in LOCAL_STORE_SCHEMES:
-        raise error(MSG_NOT_LOCAL_STORE.format(what=what, uri=uri))
+        raise error(MSG_NOT_LOCAL_STORE.format(what=what, uri=uri, advice="" if what.startswith("--mlflow-run") else DOWNLOAD_ADVICE))
     if scheme == "sqlite":
         # sqlite:///relative.db, sqlite:////absolute.db
         path = Path(uri[len("sqlite:///"):]) if uri.lower().startswith("sqlite:///") else Path(unquote(parsed.path))
     elif scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise error(MSG_NOT_LOCAL_STORE.format(what=what, uri=uri))
+            raise error(MSG_NOT_LOCAL_STORE.format(what=what, uri=uri, advice="" if what.startswith("--mlflow-run") else DOWNLOAD_ADVICE))
         path = Path(unquote(parsed.path))
     else:
         path = Path(uri)

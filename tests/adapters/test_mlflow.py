@@ -340,7 +340,7 @@ def test_broken_mlmodel_files(tmp_path):
 
 def test_only_existing_local_stores_are_read(monkeypatch, tmp_path):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9/")
-    with pytest.raises(ModelLoadError, match="is not a local store; auditor reads only a local one"):
+    with pytest.raises(ModelLoadError, match="is not a local store; auditor uses only a local one.*download the model folder"):
         load_model("runs:/0123abc/model")
     absent = tmp_path / "absent"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", absent.as_uri())
@@ -500,3 +500,24 @@ def test_loading_by_uri_and_logging_open_no_connection(store, data, booster, tmp
                            progress=False)
     logged = report.log_to_mlflow(run_id, tracking_uri=store["uri"], folder=tmp_path / "out")
     assert logged["run_id"] == run_id and logged["artifacts"] >= 1
+
+
+def test_cli_mlflow_run_is_checked_before_the_audit_and_logs_the_formats_written(store, data, capsys, tmp_path):
+    import skops.io as sio
+    from mlflow.tracking import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    sio.dump(LogisticRegression().fit(data["X"], data["y"]), tmp_path / "m.skops")
+    out = tmp_path / "out"
+    code, stdout, err = audit(capsys, data, str(tmp_path / "m.skops"), out, "--mlflow-run", "feedbeef")
+    assert code == 2 and "--mlflow-run 'feedbeef': no such run" in err
+    assert "gate" not in stdout and not out.exists()  # refused before the audit ran or wrote anything
+    client = MlflowClient(tracking_uri=store["uri"])
+    run_id = client.create_run(client.create_experiment("cli-formats")).info.run_id
+    code, stdout, err = run_cli(capsys, "run", "--quiet", "--model", str(tmp_path / "m.skops"), "--train", data["train"],
+                                "--test", data["test"], "--target", "y", "--out", str(out), "--format", "json,md",
+                                "--set", "select=[ST001, DQ001]", "--mlflow-run", run_id)
+    assert code in (0, 1), err
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "summary.md"]
+    assert sorted(f.path for f in client.list_artifacts(run_id, "auditor")) == ["auditor/report.json", "auditor/summary.md"]
+    assert f"mlflow run {run_id}" in stdout
