@@ -50,6 +50,9 @@ class ModelAdapter:
     #: Adapters are asked in decreasing priority; a generic one (scikit-learn: anything with
     #: ``predict``) goes last.
     priority: ClassVar[int] = 10
+    #: What :meth:`claims` looks for in a file whose suffix another format shares (for the
+    #: message when no adapter claims it), e.g. "an XGBoost JSON model's first key is \"learner\"".
+    content_hint: ClassVar[str] = ""
 
     #: Column names the model was fitted on, in order, when it records them.
     feature_names: list[str] | None = None
@@ -490,5 +493,12 @@ def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[st
             return cls.load(path, trust=trust, trusted_types=tuple(trusted_types), **extra)
     if not is_uri and not path.is_file():
         raise ModelLoadError(f"model file not found (a folder that no adapter reads): {path}")
+    name = path.name.lower()
+    by_suffix = [cls for cls in adapters if any(name.endswith(sfx) for sfx in cls.suffixes)]
+    if by_suffix:  # the suffix is known, the content is not: say what each reader looks for
+        looked = "; ".join(f"{cls.kind}: {cls.content_hint}" for cls in by_suffix if cls.content_hint)
+        raise ModelLoadError(f"{path.name!r} is not a model file auditor recognises: its suffix is read by "
+                             f"{', '.join(cls.kind for cls in by_suffix)}, but its content is none of them"
+                             + (f" ({looked})" if looked else ""))
     known = sorted({s for cls in adapters for s in cls.suffixes})
     raise ModelLoadError(f"no model adapter reads {path.name!r}; known file types: {', '.join(known)}")

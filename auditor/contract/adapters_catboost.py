@@ -40,6 +40,7 @@ CB_EXPONENT = ("Poisson", "Tweedie")
 class CatBoostAdapter(_BoostingAdapter):
     """CatBoost models, from ``.cbm`` files, CatBoost's JSON export, or objects."""
 
+    content_hint = 'a CatBoost JSON export starts with the key "ctr_data" or "features_info"'
     kind = "catboost"
     suffixes = (".cbm", ".json")
     library = "catboost"

@@ -163,6 +163,7 @@ LGB_LOG_LINK = ("poisson", "gamma", "tweedie")
 class LightGBMAdapter(_BoostingAdapter):
     """LightGBM boosters and scikit-learn wrappers, from text models or objects."""
 
+    content_hint = "a .txt LightGBM text model's first line is \"tree\""
     kind = "lightgbm"
     suffixes = (".txt", ".lgb", ".lgbm")
     library = "lightgbm"

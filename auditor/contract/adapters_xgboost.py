@@ -193,6 +193,7 @@ XGB_LOG_LINK = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox", "su
 class XGBoostAdapter(_BoostingAdapter):
     """XGBoost boosters and scikit-learn wrappers, from ``.json`` / ``.ubj`` files or objects."""
 
+    content_hint = 'a .json XGBoost model starts with the key "learner"'
     kind = "xgboost"
     suffixes = (".json", ".ubj")
     library = "xgboost"

@@ -470,6 +470,11 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
             raise AuditInputError(
                 f"the target holds labels the model does not know: {_shown([str(v) for v in unknown])}; "
                 f"the model's classes are {_shown([str(c) for c in classes])}"
+                + (f"; its file stores only class codes: name the labels in the order of its outputs with "
+                   f"--model-classes (labels coded in sorted order, as scikit-learn's LabelEncoder codes them, are "
+                   f"--model-classes {','.join(sorted({str(v) for v in observed}, key=str))})"
+                   if opts.model_classes is None and classes == list(range(len(classes)))
+                   and "classes" in type(model).options else "")
             )
         if task == "binary" and len(classes) != 2:
             raise AuditInputError(
