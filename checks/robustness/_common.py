@@ -75,6 +75,13 @@ def _spread(s: pd.Series) -> float:
     return spread if spread > 0 else float(np.std(x, ddof=1))
 
 
+def _tied(s: pd.Series) -> bool:
+    """Whether the middle half of a numeric column is one value (IQR 0) though it is not constant."""
+    x = _floats(s)
+    x = x[~np.isnan(x)]
+    return x.size >= 2 and float(stats.iqr(x)) == 0.0 and float(np.ptp(x)) > 0
+
+
 def _target_spread(ctx: AuditContext, base_pred: np.ndarray) -> float:
     """The regression target's spread (training data first), the unit a prediction change is measured in."""
     for role in ("train", "test"):

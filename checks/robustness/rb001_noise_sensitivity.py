@@ -31,6 +31,7 @@ from ._common import (
     _skip,
     _spread,
     _target_spread,
+    _tied,
 )
 
 np = lazy_module("numpy")
@@ -49,10 +50,12 @@ class NoiseSensitivity(Check):
         Adds Gaussian noise to every mutable numeric feature of a seeded sample of test
         rows, at several levels (``levels``, default 0.01, 0.05, 0.1 and 0.25). A level
         is a multiple of each feature's spread in the training data: IQR / 1.349, which
-        equals the standard deviation for normal data and is not inflated by outliers
-        (the standard deviation where the IQR is 0, as for a feature with most values
-        tied). The same standard-normal draws are scaled for every level, so the curve
-        is smooth. Perturbed values are clipped to the policy's declared ``min`` /
+        equals the standard deviation for normal data and is not inflated by outliers.
+        A feature whose IQR is 0 (most values tied, as capital gains are at zero) is left
+        alone and listed: noise scaled by its standard deviation would move the tied
+        values to values the data never holds, so it would measure the model off its
+        data's support. The same standard-normal draws are scaled for every level, so the
+        curve is smooth. Perturbed values are clipped to the policy's declared ``min`` /
         ``max``, integer columns are rounded back to integers, immutable features and
         constant ones are left alone. Per level: the flip rate (the share of rows whose
         predicted label changes; for regression, the mean absolute change of the
@@ -121,10 +124,15 @@ class NoiseSensitivity(Check):
         numeric = [c for c in ctx.features if _is_numeric(s.X[c])]
         immutable = [c for c in numeric if not _mutable(ctx, c)]
         spreads = {c: _spread(ref[c]) for c in numeric if c not in immutable and c in ref.columns}
-        cols = [c for c, v in spreads.items() if v > 0]
         constant = [c for c, v in spreads.items() if v <= 0]
+        # A column whose middle half is one value (a spike at zero: capital gains) has no robust
+        # spread; noise scaled by its standard deviation would move the spike to values the data
+        # never holds, measuring the model off its data's support (as EX005 also leaves them out).
+        tied = [c for c, v in spreads.items() if v > 0 and _tied(ref[c])]
+        cols = [c for c, v in spreads.items() if v > 0 and c not in tied]
         if not cols:
-            why = f"{len(immutable)} declared immutable" if immutable else ""
+            why = "; ".join(w for w in (f"{len(immutable)} declared immutable" if immutable else "",
+                                        f"{len(tied)} with a zero interquartile range" if tied else "") if w)
             return _skip(
                 "the model has no mutable numeric feature with a spread to add noise to"
                 + (f" ({why})." if why else "."), s.record)
@@ -177,9 +185,12 @@ class NoiseSensitivity(Check):
                 columns=["feature", f"spread ({ref_role})", "declared min", "declared max"],
                 rows=[[c, spreads[c], _domain(ctx, c).get("min"), _domain(ctx, c).get("max")] for c in cols[:MAX_ROWS]],
                 note=(f"Showing {MAX_ROWS} of {len(cols)}. " if len(cols) > MAX_ROWS else "")
-                     + "Spread: IQR / 1.349 (the standard deviation where the IQR is 0). "
+                     + "Spread: IQR / 1.349. "
                      + (f"Left unchanged as declared immutable: {', '.join(immutable[:MAX_ROWS])}. " if immutable else "")
                      + (f"Constant in {ref_role}, left unchanged: {', '.join(constant[:MAX_ROWS])}. " if constant else "")
+                     + (f"A zero interquartile range in {ref_role} (most values tied, e.g. a spike at zero), left "
+                        f"unchanged since noise would move them off the data's support: {', '.join(tied[:MAX_ROWS])}. "
+                        if tied else "")
                      + "Integer columns are rounded after the noise is added.",
             ),
         ]

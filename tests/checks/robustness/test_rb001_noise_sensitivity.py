@@ -135,3 +135,32 @@ def test_noise_all_numeric_features_immutable_is_skipped_with_the_reason():
     ctx.feature_domains = {c: {"immutable": True} for c in NUMERIC}
     findings, status = run(rb.NoiseSensitivity, ctx)
     assert status == "skipped" and "(3 declared immutable)" in findings.summary
+
+
+def test_noise_leaves_a_spike_at_zero_alone_and_says_why():
+    """A capital-gains-like column (90% zeros): noise scaled by its standard deviation would turn
+    zeros into small gains the data never holds. A tree split at 'any gain at all' then flips on
+    noise that is off the data's support; RB001 leaves such a column out and lists it."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    gain = np.where(rng.uniform(size=n) < 0.9, 0.0, rng.exponential(5000, size=n)).round()
+    x1 = rng.normal(size=n)
+    y = ((gain > 0) | (x1 > 1.0)).astype(int)
+    frame = pd.DataFrame({"gain": gain, "x1": x1, "y": y})
+    train, test = frame.iloc[:2000].reset_index(drop=True), frame.iloc[2000:].reset_index(drop=True)
+    model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(train[["gain", "x1"]], train["y"])
+    ctx = AuditContext(datasets={"train": train, "test": test}, target="y", task="binary", features=["gain", "x1"],
+                       model=SklearnAdapter(model), positive_label=1, classes=[0, 1], seed=0)
+    findings, status = run(rb.NoiseSensitivity, ctx)
+    perturbed = findings.evidence[1]
+    assert [r[0] for r in perturbed.rows] == ["x1"]
+    assert "zero interquartile range" in perturbed.note and "gain" in perturbed.note
+    # the split on x1 at 1.0 flips only rows within the noise of it: a smooth, small rate
+    assert findings.metrics["flip_rate_small_noise"].value < 0.05 and status == "pass"
+    only_gain = AuditContext(datasets={"train": train[["gain", "y"]], "test": test[["gain", "y"]]}, target="y",
+                             task="binary", features=["gain"], positive_label=1, classes=[0, 1], seed=0,
+                             model=SklearnAdapter(DecisionTreeClassifier(max_depth=1).fit(train[["gain"]], train["y"])))
+    findings, status = run(rb.NoiseSensitivity, only_gain)
+    assert status == "skipped" and "1 with a zero interquartile range" in findings.summary
