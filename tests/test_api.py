@@ -256,3 +256,14 @@ def test_import_auditor_stays_cheap():
     code = ("import sys, auditor; assert 'pandas' not in sys.modules and 'auditor.app.api' not in sys.modules; "
             "auditor.audit; assert 'auditor.app.api' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_notebook_summary_counts_waived_results_apart():
+    from pathlib import Path
+
+    from auditor.render.notebook import summary_html
+
+    sample = json.loads((Path(__file__).resolve().parents[1] / "reports/sample/report.json").read_text())
+    html = summary_html(sample)
+    assert "(1 of them waived: counted, not blocking)" in html  # DQ011, waived by the example policy
+    assert html.index("FR002") < html.index("DQ011")  # what blocks the gate comes first

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.render.common import STATUS_LABELS, area_label, blocking_ids, checks_by_area
+from auditor.render.common import STATUS_LABELS, area_label, blocking_ids, checks_by_area, is_waived
 from auditor.render.html import _read_resource, card_view, tally, verdict_view
 
 TEMPLATE = "notebook.html.j2"
@@ -51,6 +51,7 @@ def summary_view(report: dict[str, Any]) -> dict[str, Any]:
         "verdict": verdict_view(gate),
         "reasons": [str(r) for r in gate.get("reasons") or []],
         "tally": tally(checks),
+        "waived": sum(1 for c in checks if is_waived(c)),
         "total": len(checks),
         "statuses": [{"status": s, "label": STATUS_LABELS.get(s, s)} for s in statuses],
         "areas": areas,
