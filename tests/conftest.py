@@ -170,3 +170,13 @@ def findings_payload(findings, *, strict_json: bool = False) -> dict:
         "sample": findings.sample,
     }
     return json.loads(json.dumps(data, allow_nan=False)) if strict_json else data
+
+
+def comparable_results(report: dict) -> dict:
+    """A report's results by ID without what differs between two runs of the same audit (durations)."""
+    out = {}
+    for c in report["checks"]:
+        c = dict(c)
+        c.pop("duration_s", None)
+        out[c["id"]] = c
+    return out

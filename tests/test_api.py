@@ -14,7 +14,7 @@ import pytest
 
 import auditor
 from auditor.cli import main
-from tests.conftest import fit_pipeline, make_binary_frame
+from tests.conftest import comparable_results, fit_pipeline, make_binary_frame
 
 #: A selection that touches every area and is quick on a few hundred rows.
 QUICK = ["DQ001", "DQ002", "DQ004", "LK001", "LK003", "OF001", "ST001", "ST002", "CA001", "RB002", "FR001",
@@ -39,15 +39,6 @@ def data(tmp_path_factory):
             "model": model, "policy": policy}
 
 
-def _comparable(report: dict) -> dict:
-    """Each result without what differs between two runs of the same audit (times) or by where the
-    inputs came from (a file's path, an in-memory frame's source)."""
-    out = {}
-    for c in report["checks"]:
-        c = dict(c)
-        c.pop("duration_s", None)
-        out[c["id"]] = c
-    return out
 
 
 def _cli(capsys, *argv: str) -> int:
@@ -66,7 +57,7 @@ def test_api_and_cli_give_the_same_results(data, capsys):
     report = auditor.audit(model=data["model"], train=data["train"], test=data["test"], target="y",
                            sensitive=["colour"], policy=SELECT, seed=3, progress=False)
     assert report.exit_code == code == cli["gate"]["exit_code"]
-    assert _comparable(report.to_dict()) == _comparable(cli)
+    assert comparable_results(report.to_dict()) == comparable_results(cli)
     assert report.to_dict()["gate"] == cli["gate"]
     assert report.to_dict()["inputs"]["datasets"]["train"]["path"] is None
     assert report.to_dict()["inputs"]["datasets"]["train"]["source"] == "in memory (pandas.DataFrame)"
@@ -79,7 +70,7 @@ def test_polars_and_arrow_tables_give_the_same_results_as_pandas(data):
     ours = auditor.audit(train=data["train"], test=data["test"], **kwargs)
     polars = auditor.audit(train=pl.from_pandas(data["train"]), test=pl.from_pandas(data["test"]), **kwargs)
     arrow = auditor.audit(train=pa.Table.from_pandas(data["train"]), test=pa.Table.from_pandas(data["test"]), **kwargs)
-    assert _comparable(polars.to_dict()) == _comparable(ours.to_dict()) == _comparable(arrow.to_dict())
+    assert comparable_results(polars.to_dict()) == comparable_results(ours.to_dict()) == comparable_results(arrow.to_dict())
     assert polars.to_dict()["inputs"]["datasets"]["test"]["source"] == "in memory (polars.DataFrame)"
 
 
@@ -88,7 +79,7 @@ def test_a_policy_dict_is_the_policy_file(data):
                               policy=data["policy"], progress=False)
     from_dict = auditor.audit(model=data["model"], train=data["train"], test=data["test"], target="y",
                               policy=SELECT, progress=False)
-    assert _comparable(from_file.to_dict()) == _comparable(from_dict.to_dict())
+    assert comparable_results(from_file.to_dict()) == comparable_results(from_dict.to_dict())
     assert from_dict.to_dict()["inputs"]["policy"]["source"] == "in memory (dict)"
 
 
@@ -99,7 +90,7 @@ def test_a_frame_with_its_own_index_audits_as_its_rows_do(data):
               "policy": {"select": ["DQ001", "DQ002", "LK001", "OF001", "ST001"]}}
     ours = auditor.audit(train=shuffled, **kwargs)
     reset = auditor.audit(train=shuffled.reset_index(drop=True), **kwargs)
-    assert _comparable(ours.to_dict()) == _comparable(reset.to_dict())
+    assert comparable_results(ours.to_dict()) == comparable_results(reset.to_dict())
     assert list(shuffled.index) != list(range(len(shuffled)))  # the caller's frame keeps its index
 
 
@@ -244,7 +235,7 @@ def test_compare_api_matches_the_cli(data, capsys, tmp_path):
     report = auditor.compare(baseline=data["model"], candidates=weaker, test=data["test"], target="y",
                              names=["model", "weaker"], progress=False)
     assert report.exit_code == code == 1  # a model on one weak input is worse than the baseline
-    assert _comparable(report.to_dict()) == _comparable(cli)
+    assert comparable_results(report.to_dict()) == comparable_results(cli)
     with pytest.raises(auditor.AuditInputError, match="give 2 different names"):
         auditor.compare(baseline=data["model"], candidates=[weaker], test=data["test"], target="y", names=["a"])
 

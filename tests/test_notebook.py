@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import comparable_results
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "notebook.ipynb"
 
 
-def _comparable(report: dict) -> dict:
-    out = {}
-    for c in report["checks"]:
-        c = dict(c)
-        c.pop("duration_s", None)
-        out[c["id"]] = c
-    return out
 
 
 @pytest.mark.slow  # two whole audits of the Adult data (about a minute)
@@ -55,5 +50,5 @@ def test_the_notebook_runs_and_the_cli_gives_the_same_results(tmp_path, capsys, 
     cli_report = json.loads((tmp_path / "cli" / "report.json").read_text())
     assert exit_info.value.code == notebook_report["gate"]["exit_code"] == 1
     assert cli_report["gate"] == notebook_report["gate"]
-    assert _comparable(cli_report) == _comparable(notebook_report)
+    assert comparable_results(cli_report) == comparable_results(notebook_report)
     assert os.path.getsize(out / "report.html") > 100_000

@@ -3,26 +3,13 @@ equalized odds, disparate impact."""
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from auditor.checks import fairness as fr
+from auditor.checks.fairness._common import _aif360_metrics as _aif
 from tests.checks.fairness.conftest import FEATURES, _group_aware, binary_ctx, group_aware_ctx, metric, predictions_ctx, run, three_group_frame, with_group
-
-
-def _aif():
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        import aif360.sklearn.metrics as aif
-    finally:
-        root.setLevel(level)
-    return aif
-
 
 # The planted defect tests/test_contract.py runs through the engine (beside the shared clean control).
 PLANTED = (lambda: _group_aware(factor=0.2), {"fail"})
