@@ -134,18 +134,7 @@ class Report:
         """Write the reports into ``folder`` (created if missing), each file atomically, and return
         ``{format: path}``. ``formats``: ``"all"``, a comma-separated string or a list of
         html, pdf, json, junit, sarif, md."""
-        from auditor.render import write_reports
-        from auditor.util.fileio import ensure_writable_dir
-
-        wanted = parse_formats(formats)
-        out = Path(folder)
-        if out.exists() and not out.is_dir():
-            raise AuditInputError(f"output path exists and is not a folder: {out}")
-        try:
-            ensure_writable_dir(out)
-            return write_reports(self._data, out, wanted)
-        except OSError as exc:
-            raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out, reason=exc.strerror or exc)) from None
+        return write_report_files(self._data, folder, parse_formats(formats))
 
     def show(self, check_id: str) -> None:
         """Show one result: in a notebook its card (metrics, figures, evidence), elsewhere its text.
@@ -190,6 +179,32 @@ class Report:
         from auditor.render.notebook import summary_html
 
         return summary_html(self._data)
+
+
+# -- writing the files ------------------------------------------------------------------
+
+def writable_folder(folder: str | Path) -> Path:
+    """``folder``, created if missing, or the one-line reason it cannot take the reports."""
+    from auditor.util.fileio import ensure_writable_dir
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise AuditInputError(f"output path exists and is not a folder: {out}")
+    try:
+        return ensure_writable_dir(out)
+    except OSError as exc:
+        raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out, reason=exc.strerror or exc)) from None
+
+
+def write_report_files(report: dict[str, Any], folder: str | Path, formats: list[str]) -> dict[str, Path]:
+    """Every format drawn from ``report``, then written into ``folder`` atomically (the CLI's files)."""
+    from auditor.render import write_reports
+
+    out = writable_folder(folder)
+    try:
+        return write_reports(report, out, formats)
+    except OSError as exc:
+        raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out, reason=exc.strerror or exc)) from None
 
 
 # -- checking the arguments ---------------------------------------------------------------
@@ -237,13 +252,9 @@ def _texts(option: str, value: Any) -> list[str]:
     return items
 
 
-def _label(option: str, value: Any) -> str | None:
-    """A class label as the CLI reads it (text); numbers and booleans are given as their text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    return str(value)
+def _label(value: Any) -> str | None:
+    """A class label as the CLI reads it: its text (a number or boolean is matched by its text)."""
+    return None if value is None else str(value)
 
 
 def _seed(value: Any) -> int | None:
@@ -398,8 +409,8 @@ def audit(
     opts = RunOptions(
         train=train, test=_required("--test", test), target=_text("--target", target, optional=False), model=model,
         current=current, validation=validation, task=_choice("--task", task, TASKS, optional=True),
-        positive_label=_label("--positive-label", positive_label),
-        favourable_label=_label("--favourable-label", favourable_label),
+        positive_label=_label(positive_label),
+        favourable_label=_label(favourable_label),
         sensitive=_texts("--sensitive", sensitive), id_column=_text("--id-column", id_column),
         group_column=_text("--group-column", group_column), time_column=_text("--time-column", time_column),
         predictions=_text("--predictions", predictions), scores=_text("--scores", scores),
@@ -461,7 +472,7 @@ def compare(
         raise AuditInputError(f"names: give {len(models)} different names, the baseline's first; got {labels!r}")
     opts = RunOptions(
         train=train, test=_required("--test", test), target=_text("--target", target, optional=False), model=listed[0],
-        task=_choice("--task", task, TASKS, optional=True), positive_label=_label("--positive-label", positive_label),
+        task=_choice("--task", task, TASKS, optional=True), positive_label=_label(positive_label),
         trust_model=bool(trust_model), trusted_types=_texts("--trust-type", trusted_types),
         model_classes=_model_classes(model_classes), seed=_seed(seed), model_name=labels[1],
         device=_choice("--device", device, DEVICES),

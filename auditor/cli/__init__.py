@@ -16,7 +16,7 @@ import click
 
 from auditor.render import FORMATS  # a tuple of names: the renderers themselves load when drawing
 from auditor.toolkit.comparison import METRIC_CHOICES  # names only: nothing heavy loads
-from auditor.util.errors import MSG_OUT_UNWRITABLE, AuditInputError
+from auditor.util.errors import AuditInputError
 from auditor.util.version import __version__
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
@@ -54,23 +54,9 @@ def _progress(quiet: bool) -> str | bool:
 
 
 def _writable_out(out: str) -> Path:
-    from auditor.util.fileio import ensure_writable_dir
+    from auditor.app.api import writable_folder
 
-    if Path(out).exists() and not Path(out).is_dir():
-        raise AuditInputError(f"output path exists and is not a folder: {out}")
-    try:
-        return ensure_writable_dir(out)
-    except OSError as exc:
-        raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out, reason=exc.strerror or exc)) from None
-
-
-def _write(report: dict[str, Any], out_dir: Path, formats: list[str]) -> dict[str, Path]:
-    from auditor.render import write_reports
-
-    try:
-        return write_reports(report, out_dir, formats)
-    except OSError as exc:
-        raise AuditInputError(MSG_OUT_UNWRITABLE.format(path=out_dir, reason=exc.strerror or exc)) from None
+    return writable_folder(out)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -437,7 +423,9 @@ def render_cmd(report_json: str, formats: str, out: str | None, decisions_from: 
     out_dir = _writable_out(str(target))
     if out is None or out_dir.resolve() == path.parent.resolve():
         wanted = [f for f in wanted if f != "json"]  # never rewrite the source file in place
-    written = _write(report, out_dir, wanted)
+    from auditor.app.api import write_report_files
+
+    written = write_report_files(report, out_dir, wanted)
     for fmt, p in written.items():
         click.echo(f"  {fmt:<5} {p}")
 

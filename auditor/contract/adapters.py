@@ -70,6 +70,11 @@ class ModelAdapter:
         """Whether this adapter reads ``path`` (by default: its name ends with one of :attr:`suffixes`).
         An adapter whose suffix others share (``.json``) also looks at the content; this must not
         import the model library, and never raises."""
+        return cls.has_suffix(path)
+
+    @classmethod
+    def has_suffix(cls, path: Path) -> bool:
+        """Whether ``path``'s name ends with one of :attr:`suffixes` (case aside)."""
         name = path.name.lower()
         return any(name.endswith(s) for s in cls.suffixes)
 
@@ -493,8 +498,7 @@ def load_model(path: str | Path, *, trust: bool = False, trusted_types: tuple[st
             return cls.load(path, trust=trust, trusted_types=tuple(trusted_types), **extra)
     if not is_uri and not path.is_file():
         raise ModelLoadError(f"model file not found (a folder that no adapter reads): {path}")
-    name = path.name.lower()
-    by_suffix = [cls for cls in adapters if any(name.endswith(sfx) for sfx in cls.suffixes)]
+    by_suffix = [cls for cls in adapters if cls.has_suffix(path)]
     if by_suffix:  # the suffix is known, the content is not: say what each reader looks for
         looked = "; ".join(f"{cls.kind}: {cls.content_hint}" for cls in by_suffix if cls.content_hint)
         raise ModelLoadError(f"{path.name!r} is not a model file auditor recognises: its suffix is read by "

@@ -444,6 +444,12 @@ class _BoostingAdapter(ModelAdapter):
     coding: InputCoding | None = None
     n_trees: int | None = None
 
+    def __init__(self, booster: Any, *, path: Path | None = None, fmt: str = "object", estimator: Any = None):
+        self.booster = booster
+        self.estimator = estimator
+        self.path = path
+        self.format = fmt
+
     # -- finding the adapter -------------------------------------------------------
     @classmethod
     def wraps(cls, obj: Any) -> bool:

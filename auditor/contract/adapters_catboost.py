@@ -96,10 +96,7 @@ class CatBoostAdapter(_BoostingAdapter):
         return cls(obj, estimator=obj if wrapper else None)
 
     def __init__(self, model: Any, *, path: Path | None = None, fmt: str = "object", estimator: Any = None):
-        self.booster = model
-        self.estimator = estimator
-        self.path = path
-        self.format = fmt
+        super().__init__(model, path=path, fmt=fmt, estimator=estimator)
         try:
             loss = model.get_all_params().get("loss_function")
         except Exception:  # noqa: BLE001 - an old model without its parameters

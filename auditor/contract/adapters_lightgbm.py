@@ -224,10 +224,7 @@ class LightGBMAdapter(_BoostingAdapter):
         return [_plain(c) for c in classes] if classes is not None and len(classes) else None
 
     def __init__(self, booster: Any, info: dict[str, Any], *, path: Path | None = None, fmt: str = "object", estimator: Any = None):
-        self.booster = booster
-        self.estimator = estimator
-        self.path = path
-        self.format = fmt
+        super().__init__(booster, path=path, fmt=fmt, estimator=estimator)
         self.info = info
         objective = info["objective"] or "custom"
         self.objective = objective

@@ -260,10 +260,7 @@ class XGBoostAdapter(_BoostingAdapter):
         return adapter
 
     def __init__(self, booster: Any, info: dict[str, Any], *, path: Path | None = None, fmt: str = "object", estimator: Any = None):
-        self.booster = booster
-        self.estimator = estimator
-        self.path = path
-        self.format = fmt
+        super().__init__(booster, path=path, fmt=fmt, estimator=estimator)
         self.info = info
         self.objective = info["objective"]
         self.n_trees = info["n_trees"]

@@ -399,13 +399,14 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
                 raise AuditInputError(MSG_COLUMN_MISSING.format(option="--sensitive", column=column, role=role))
 
     notes: list[str] = []
-    # Model
+    # Model (--model-classes, given as text, takes the target's own values)
+    observed_labels = _observed_labels(opts.target, datasets) if opts.model_classes is not None else None
     model: ModelAdapter
     model_record: dict[str, Any]
     if opts.model_classes is not None and opts.model is None:
         raise AuditInputError("--model-classes goes with --model")
     if opts.model is not None:
-        model, model_record = _load_model(opts, opts.model, _observed_labels(opts.target, datasets))
+        model, model_record = _load_model(opts, opts.model, observed_labels)
     else:
         model = PredictionsAdapter(prediction_column=opts.predictions, score_column=opts.scores)
         model_record = model.describe()
@@ -531,7 +532,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
 
     others: dict[str, ModelAdapter] = {}
     for name, given_model in opts.comparators:
-        other, other_record = _load_model(opts, given_model, _observed_labels(opts.target, datasets))
+        other, other_record = _load_model(opts, given_model, observed_labels)
         _check_comparable(name, other, model, task=task, classes=classes, features=features, datasets=datasets)
         others[name] = other
         model_record.setdefault("compared_with", []).append({"name": name, **other_record})

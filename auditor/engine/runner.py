@@ -124,7 +124,7 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
     if missing:
         if "current" in missing:  # without a current sample, its labels are not the point
             missing = [m for m in missing if m != "current_labels"]
-        own = getattr(ctx.model, "refit_problem", None) if "refit" in missing else None
+        own = ctx.model.refit_problem if "refit" in missing else None
         reasons = "; ".join(f"{NEEDS[m]}: {own}" if m == "refit" and own else NEEDS[m] for m in missing)
         return _base_result(item, status="skipped", summary=f"Skipped: {reasons}."), True
     started = time.perf_counter()
