@@ -180,3 +180,16 @@ def comparable_results(report: dict) -> dict:
         c.pop("duration_s", None)
         out[c["id"]] = c
     return out
+
+
+def three_class_split(n: int, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three classes ('a', 'b', 'c') from a multinomial logistic model on two inputs (u, v):
+    ``n`` training rows and ``n`` test rows."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(2 * n, 2))
+    logits = np.column_stack([np.zeros(2 * n), 1.5 * X[:, 0], 1.5 * X[:, 1]])
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array(["a", "b", "c"])[(rng.uniform(size=(2 * n, 1)) > p.cumsum(axis=1)).sum(axis=1)]
+    frame = pd.DataFrame({"u": X[:, 0], "v": X[:, 1], "y": y})
+    train, test = frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].reset_index(drop=True)
+    return train, test

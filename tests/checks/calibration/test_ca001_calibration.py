@@ -14,7 +14,7 @@ from auditor.contract.check import definition_problems
 from auditor.contract.context import AuditContext
 from auditor.engine.registry import Registered
 from auditor.engine.runner import PlannedCheck, available_needs, run_one
-from tests.conftest import fit_pipeline, make_binary_frame, run_check
+from tests.conftest import fit_pipeline, make_binary_frame, run_check, three_class_split
 from tests.planted import _ctx
 
 FEATURES = ["x1", "x2", "colour", "noise"]
@@ -61,13 +61,7 @@ def scores_ctx(y, scores) -> AuditContext:
 def multiclass_ctx(*, power: float = 1.0, n: int = 3000) -> AuditContext:
     from sklearn.linear_model import LogisticRegression
 
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(2 * n, 2))
-    logits = np.column_stack([np.zeros(2 * n), 1.5 * X[:, 0], 1.5 * X[:, 1]])
-    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    y = np.array(["a", "b", "c"])[(rng.uniform(size=(2 * n, 1)) > p.cumsum(axis=1)).sum(axis=1)]
-    frame = pd.DataFrame({"u": X[:, 0], "v": X[:, 1], "y": y})
-    train, test = frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].reset_index(drop=True)
+    train, test = three_class_split(n, seed=4)
     model = LogisticRegression(max_iter=500).fit(train[["u", "v"]], train["y"])
     return AuditContext(datasets={"train": train, "test": test}, target="y", task="multiclass", features=["u", "v"],
                         model=SklearnAdapter(Sharpened(model, power) if power != 1 else model),

@@ -7,7 +7,6 @@ sensible result without crashing; each check's own file holds its planted defect
 from __future__ import annotations
 
 import inspect
-import json
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ import pytest
 from auditor.checks import data_quality as dq
 from auditor.contract.check import Check, definition_problems
 from tests.checks.data_quality.conftest import N, make_ctx, make_frame, value
+from tests.conftest import findings_payload
 from tests.conftest import run_check as run
 
 HOSTILE = ["<script>alert(1)</script>", "col with spaces 列", 'quo"te\'s', "ünï€ødé $x$", "a\nb"]
@@ -95,15 +95,7 @@ def test_hostile_column_names_and_json_round_trip(cls):
     ctx = make_ctx(train, test)
     findings, status = run(cls, ctx)
     assert status in ("pass", "warn", "fail")
-    payload = {
-        "summary": findings.summary,
-        "recommendation": findings.recommendation,
-        "metrics": {k: m.to_dict() for k, m in findings.metrics.items()},
-        "evidence": [e.to_dict() for e in findings.evidence],
-        "figures": [f.to_dict() for f in findings.figures],
-        "sample": findings.sample,
-    }
-    assert json.loads(json.dumps(payload, allow_nan=False)) == payload
+    assert findings_payload(findings, strict_json=True) == findings_payload(findings)  # valid JSON, nothing lost
     for fig in findings.figures:
         assert "<script" not in fig.svg and "<img" not in fig.svg
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in fig.svg and "ünï€ødé $x$" in fig.svg

@@ -7,7 +7,6 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -17,7 +16,7 @@ from auditor.contract.context import AuditContext
 from auditor.engine.registry import Registered
 from auditor.engine.runner import PlannedCheck, run_checks
 from tests.checks.significance.conftest import FEATURES, binary_ctx, predictions_ctx, regression_ctx
-from tests.conftest import make_binary_frame
+from tests.conftest import make_binary_frame, three_class_split
 from tests.conftest import run_check as run
 from tests.planted import _ctx
 
@@ -27,13 +26,7 @@ def multiclass_ctx(*, useless: bool = False, n: int = 3000, seed: int = 4) -> Au
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(2 * n, 2))
-    logits = np.column_stack([np.zeros(2 * n), 1.5 * X[:, 0], 1.5 * X[:, 1]])
-    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    y = np.array(["a", "b", "c"])[(rng.uniform(size=(2 * n, 1)) > p.cumsum(axis=1)).sum(axis=1)]
-    frame = pd.DataFrame({"u": X[:, 0], "v": X[:, 1], "y": y})
-    train, test = frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].reset_index(drop=True)
+    train, test = three_class_split(n, seed=seed)
     model = DummyClassifier(strategy="uniform", random_state=0) if useless else LogisticRegression(max_iter=500)
     model.fit(train[["u", "v"]], train["y"])
     return AuditContext(datasets={"train": train, "test": test}, target="y", task="multiclass", features=["u", "v"],
