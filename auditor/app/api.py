@@ -389,6 +389,9 @@ def audit(
     progress: Any = "auto",
     baseline_report: str | Path | dict[str, Any] | None = None,
     title: str | None = None,
+    engine: str | None = None,
+    spark_conf: Mapping[str, Any] | Iterable[str] | None = None,
+    sample_rows: int | None = None,
 ) -> Report:
     """Audit a model and its data; return the :class:`Report` (``auditor run``'s, for the same inputs and seed).
 
@@ -397,8 +400,11 @@ def audit(
     ``current`` and ``validation``: pandas DataFrames (Polars or PyArrow tables are
     converted) or CSV/Parquet paths. ``policy``: an ``audit.yaml`` path or a dict with its keys;
     ``overrides``: what the CLI's ``--set`` takes (``{"fail_on": "medium"}`` or
-    ``["DQ001.thresholds.max_missing_rate.fail=0.4"]``). Every other argument is the CLI option
-    of the same name.
+    ``["DQ001.thresholds.max_missing_rate.fail=0.4"]``). ``engine``: ``"pandas"`` or ``"spark"``
+    (default: spark when a table is a ``pyspark.sql.DataFrame``, else pandas); under Spark a table
+    may also be a Parquet, Delta or CSV path or a catalog table name, ``spark_conf`` sets the
+    session a new audit starts, and ``sample_rows`` is the size of the sample of each dataset
+    that the checks reading rows get. Every other argument is the CLI option of the same name.
     """
     from auditor.app.audit import run_audit
     from auditor.contract.adapters import feature_name_warnings_ignored
@@ -417,6 +423,8 @@ def audit(
         score_kind=_choice("--score-kind", score_kind, SCORE_KINDS), history=history,
         trust_model=bool(trust_model), trusted_types=_texts("--trust-type", trusted_types),
         model_classes=_model_classes(model_classes), seed=_seed(seed), device=_choice("--device", device, DEVICES),
+        engine=_engine(engine, train, test, current, validation), spark_conf=spark_settings(spark_conf),
+        sample_rows=_sample_rows(sample_rows),
     )
     with feature_name_warnings_ignored():  # the report says how the inputs are matched
         data = run_audit(opts, policy_path=_policy(policy), overrides=_overrides(overrides), progress=_progress(progress),
@@ -502,6 +510,41 @@ def model_names(models: list[Any]) -> list[str]:
 
 MSG_TRAIN_REQUIRED = ("--train is required (the model's training data), unless the audit is in "
                       "predictions-only mode (--predictions COL)")
+
+
+ENGINES = ("pandas", "spark")
+
+
+def _engine(engine: str | None, *tables: Any) -> str:
+    """The engine asked for; by default spark when a table is a pyspark DataFrame, else pandas."""
+    if engine is None:
+        from auditor.contract.compute_spark import is_spark_frame
+
+        return "spark" if any(is_spark_frame(t) for t in tables if t is not None) else "pandas"
+    return _choice("--engine", engine, ENGINES)
+
+
+def spark_settings(given: Mapping[str, Any] | Iterable[str] | None) -> dict[str, str]:
+    """``--spark-conf key=value`` settings (or a mapping) as a dict of text."""
+    if given is None:
+        return {}
+    if isinstance(given, Mapping):
+        return {str(k): str(v) for k, v in given.items()}
+    out = {}
+    for item in [given] if isinstance(given, str) else given:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip() or not key.strip().startswith("spark."):
+            raise AuditInputError(f"--spark-conf must be a Spark setting KEY=VALUE with KEY starting 'spark.'; got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _sample_rows(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1000:
+        raise AuditInputError(f"--sample-rows must be a whole number of at least 1000; got {value!r}")
+    return value
 
 
 def check_train_given(train: Any, predictions: Any) -> None:

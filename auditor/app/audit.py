@@ -81,6 +81,11 @@ def run_audit(
         **({"source": "in memory (dict)"} if in_memory_policy else {}),
     }
     testing: dict[str, Any] = {}
+    if ctx.stats.distributed:
+        if jobs not in (1, "1", "auto"):
+            raise AuditInputError("--jobs runs checks in processes on this machine; under --engine spark the cluster "
+                                  "does the parallel work: leave --jobs at 1")
+        jobs = 1
     jobs = resolve_jobs(jobs, ctx)
     results = run_checks(ctx, planned, progress=progress, correction=policy.correction, record=testing, jobs=jobs,
                          timings=timings)
@@ -123,6 +128,7 @@ def run_audit(
     )
     if title:
         report["title"] = title
+    report["engine"] = ctx.engine.describe() if ctx.engine is not None else {"name": "pandas"}
     # Where the time went: reading the inputs, the one prediction pass per dataset, the checks.
     report["timings"] = {"jobs": jobs, **timings}  # run_checks records the processes it really started
     from auditor.reportdata.model_card import build_model_card

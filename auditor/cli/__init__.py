@@ -75,7 +75,7 @@ def cli() -> None:
               help="Model file: .skops (.joblib/.pkl with --trust-model), XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, "
                    ".onnx, a PyTorch model spec NAME.torch.yaml, or an MLflow model folder or runs:/ models:/ URI.")
 @click.option("--train", metavar="FILE",
-              help="Training data (CSV, CSV.GZ or Parquet); required unless --predictions is given "
+              help="Training data (CSV, CSV.GZ or Parquet; under --engine spark also a Delta path or a catalog table); required unless --predictions is given "
                    "(checks that need it are then skipped with that reason).")
 @click.option("--test", required=True, metavar="FILE", help="Test data the model was evaluated on.")
 @click.option("--current", metavar="FILE", help="Optional production sample (recent inputs, labels optional), compared with the training data.")
@@ -110,6 +110,15 @@ def cli() -> None:
               help="Trust one type of a skops file that skops does not trust by default (repeatable); safer than --trust-model.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where PyTorch models run: auto uses a CUDA GPU when one is available. Other models ignore it.")
+@click.option("--engine", type=click.Choice(["pandas", "spark"]), default="pandas", show_default=True,
+              help="Where the rows are read and aggregated: pandas (in memory) or spark (the data-bound statistics run on a Spark "
+                   "cluster over every row; --train/--test may then be Parquet, Delta or CSV paths or catalog table names; the checks "
+                   "that read rows get a seeded sample of --sample-rows rows). Needs the spark extra and Java 17.")
+@click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
+              help="With --engine spark: a setting of the SparkSession the audit starts, e.g. spark.driver.memory=2g (repeatable; "
+                   "spark.master comes from here, spark-submit or $SPARK_MASTER, else local[*]).")
+@click.option("--sample-rows", type=click.IntRange(min=1000), metavar="N",
+              help="With --engine spark: rows of each dataset drawn on the cluster for the checks that read rows (default 100,000).")
 @click.option("--policy", "-p", "policy", metavar="FILE", help="Policy file (audit.yaml). See 'auditor init'.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a policy value, e.g. DQ001.thresholds.max_missing_rate.fail=0.4 or fail_on=medium (repeatable).")
@@ -119,7 +128,7 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.option("--jobs", "-j", default="auto", show_default=True, type=JOBS, metavar="N|auto",
               help="Run the checks in N processes (results are the same as with 1). auto: one per core (at most 4) on data of up to 50,000 rows "
-                   "with a scikit-learn model or stored predictions, else 1.")
+                   "with a scikit-learn model or stored predictions, else 1; always 1 under --engine spark.")
 @click.option("--packet", metavar="DIR",
               help="Also write a review packet: the reports, report.json, the policy and manifest.json (SHA-256 of every file and input). "
                    "See 'auditor verify'.")
@@ -157,6 +166,14 @@ def run_cmd(**kw: Any) -> None:
             packet_key = load_private_key(kw["signing_key"], passphrase=passphrase_from_env())
     # Inputs that can be refused without reading data are refused before the output folder is made.
     api.check_train_given(kw["train"], kw["predictions"])
+    spark_conf = api.spark_settings(list(kw["spark_conf"]))
+    if kw["engine"] != "spark" and (spark_conf or kw["sample_rows"]):
+        raise AuditInputError("--spark-conf and --sample-rows go with --engine spark")
+    if kw["engine"] == "spark":
+        from auditor.contract.compute_spark import pyspark_problem
+
+        if (problem := pyspark_problem()) is not None:
+            raise AuditInputError(problem)
     if kw["baseline_report"]:
         from auditor.reportdata.read import load_report
 
@@ -175,6 +192,7 @@ def run_cmd(**kw: Any) -> None:
         policy=kw["policy"], overrides=list(kw["overrides"]), seed=kw["seed"], device=kw["device"],
         trust_model=kw["trust_model"], trusted_types=list(kw["trusted_types"]), jobs=kw["jobs"],
         progress=_progress(kw["quiet"]), baseline_report=kw["baseline_report"],
+        engine=kw["engine"], spark_conf=spark_conf, sample_rows=kw["sample_rows"],
     )
     report = result.to_dict()
     with long_lived():  # the loaded libraries and data are not scanned again while the reports render

@@ -176,6 +176,11 @@ class Check:
     # same group: a parallel run (``--jobs``) keeps a group in one worker process, so the
     # shared work is done once there instead of once per worker.
     shares_work: ClassVar[str | None] = None
+    # What the check reads when the rows live on a cluster (``--engine spark``): "all" when
+    # every number it reports comes from ``ctx.stats``, which the engine computes over every
+    # row where the rows lie; "sample" when it reads ``ctx.frame``, which is then the seeded
+    # sample the engine brought to the driver, and its result's ``sample`` says how large.
+    engine_rows: ClassVar[Literal["all", "sample"]] = "sample"
 
     def run(self, ctx: AuditContext, params: dict[str, Any]) -> Findings:  # pragma: no cover
         raise NotImplementedError

@@ -50,6 +50,10 @@ class AuditContext:
     notes: list[str] = field(default_factory=list)
     #: The audit's date, against which waiver expiry is judged (GV002); None means today.
     today: Any = None
+    #: Where the rows live and who computes statistics over them (``ctx.stats``): the pandas
+    #: engine by default; a Spark engine keeps the tables on the cluster and ``datasets``
+    #: then holds a seeded sample of each (:mod:`auditor.contract.compute`).
+    engine: Any = None
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _views: dict[str, AuditContext] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
@@ -70,6 +74,19 @@ class AuditContext:
         return self._views[name]
 
     # -- data ------------------------------------------------------------------
+    @property
+    def stats(self):
+        """Statistics over every row of each dataset, computed by the engine where the rows live."""
+        from auditor.contract.compute import BoundStatistics, PandasStatistics
+
+        if self.engine is None:
+            self.engine = PandasStatistics()
+        return BoundStatistics(self.engine, self)
+
+    def rows_available(self, role: str) -> int:
+        """How many rows the whole dataset has (more than ``len(frame(role))`` when it is a sample)."""
+        return self.stats.rows(role)
+
     def has(self, role: str) -> bool:
         return role in self.datasets
 
@@ -259,7 +276,8 @@ class AuditContext:
             idx = np.arange(total)
         else:
             idx = np.sort(self.rng(check_id).choice(total, size=n, replace=False))
-        return idx, {"role": role, "rows_used": int(len(idx)), "rows_available": int(total), "seed": self.seed_for(check_id)}
+        return idx, {"role": role, "rows_used": int(len(idx)), "rows_available": self.rows_available(role),
+                     "seed": self.seed_for(check_id)}
 
 
 def combine_samples(records: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:

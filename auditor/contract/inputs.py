@@ -75,6 +75,13 @@ class RunOptions:
     seed: int | None = None
     #: Where PyTorch models run: auto (a CUDA device when there is one), cpu or cuda.
     device: str = "auto"
+    #: Where the rows live and are aggregated: pandas (in memory) or spark (Spark DataFrames:
+    #: Parquet, Delta or CSV paths, catalog tables, or pyspark DataFrames from the API).
+    engine: str = "pandas"
+    #: Spark settings for a session the audit starts (``--spark-conf key=value``).
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    #: Under Spark: rows of each dataset brought to the driver for the checks that read rows.
+    sample_rows: int | None = None
 
 
 def _shown(columns: list[str], limit: int = 12) -> str:
@@ -156,6 +163,9 @@ def in_memory_table(value: Any, *, role: str) -> pd.DataFrame:
             frame = value.to_pandas()
         except Exception as exc:
             raise AuditInputError(f"{role} data: cannot convert the {kind} to pandas: {type(exc).__name__}: {exc}") from None
+    elif kind.startswith("pyspark."):
+        raise AuditInputError(f"{role} data is a pyspark DataFrame: audit it with the Spark engine (engine='spark', "
+                              "or --engine spark on the command line)")
     else:
         raise AuditInputError(
             f"{role} data must be a file path or a pandas DataFrame (or a Polars DataFrame or PyArrow Table); got a {kind}"
@@ -356,6 +366,23 @@ def _file_record(path: str, frame: pd.DataFrame) -> dict[str, Any]:
     return {"path": str(path), "sha256": sha256_file(path), "rows": int(len(frame)), "columns": int(frame.shape[1])}
 
 
+def _spark_tables(opts: RunOptions, given: dict[str, Any]) -> tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]:
+    """Under ``--engine spark``: the Spark engine over every dataset, the seeded sample of each on
+    the driver, and the report's records (the whole table's shape, and the sample's size)."""
+    from auditor.contract.compute_spark import DEFAULT_SAMPLE_ROWS, SparkStatistics, read_spark_table, spark_session
+
+    session = spark_session(opts.spark_conf)
+    frames, records = {}, {}
+    for role, table in given.items():
+        frames[role], records[role] = read_spark_table(session, table, role=role)
+    engine = SparkStatistics(session, frames, sample_rows=opts.sample_rows or DEFAULT_SAMPLE_ROWS, seed=opts.seed or 0)
+    datasets = engine.draw_samples()
+    for role in frames:
+        records[role].update({"rows": engine.rows(None, role), "columns": int(datasets[role].shape[1]),
+                              "sample_rows": int(len(datasets[role]))})
+    return engine, datasets, records
+
+
 def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> tuple[AuditContext, dict[str, Any]]:
     """Load and validate every input. Returns the context and the report's ``inputs`` / ``task``."""
     if opts.model is None and opts.predictions is None:
@@ -367,11 +394,17 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
 
     datasets: dict[str, pd.DataFrame] = {}
     records: dict[str, Any] = {}
-    for role, given_table in (("train", opts.train), ("test", opts.test), ("validation", opts.validation),
-                              ("current", opts.current)):
-        if given_table is None:
-            continue
-        datasets[role], records[role] = load_table(given_table, role=role)
+    given_tables = {role: table for role, table in (("train", opts.train), ("test", opts.test),
+                                                    ("validation", opts.validation), ("current", opts.current))
+                    if table is not None}
+    engine = None
+    if opts.engine == "spark":
+        engine, datasets, records = _spark_tables(opts, given_tables)
+    elif opts.engine != "pandas":
+        raise AuditInputError(f"the engine must be 'pandas' or 'spark'; got {opts.engine!r}")
+    for role, given_table in given_tables.items():
+        if engine is None:
+            datasets[role], records[role] = load_table(given_table, role=role)
 
     given = [r for r in ("train", "test") if r in datasets]
     for role in given:
@@ -527,7 +560,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
             raise AuditInputError(f"{option} {column!r} is the target column")
         if column is not None and column in features:
             notes.append(f"{option} {column!r} is also one of the model's inputs.")
-    if "train" in records and read_signature(records["train"]) == read_signature(records["test"]):
+    if "train" in records and records["train"].get("sha256") and read_signature(records["train"]) == read_signature(records["test"]):
         notes.append("The train and test files are byte-for-byte identical: every test score is a training score.")
 
     others: dict[str, ModelAdapter] = {}
@@ -563,6 +596,7 @@ def build_context(opts: RunOptions, *, policy: dict[str, Any] | None = None) -> 
         history=history,
         others=others,
         model_name=opts.model_name,
+        engine=engine,
     )
     model_inputs = ctx.model_inputs
     ignored = [c for c in features if c not in set(model_inputs)]

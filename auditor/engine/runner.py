@@ -39,7 +39,7 @@ from typing import Any
 
 from auditor.contract.adapters import MAX_MODEL_MESSAGE, ModelCallError
 from auditor.contract.check import NEEDS, Check
-from auditor.contract.context import AuditContext
+from auditor.contract.context import ROLES, AuditContext
 from auditor.contract.results import CheckResult, Findings, Metric
 from auditor.engine.multiple_testing import correct
 from auditor.engine.registry import Registered
@@ -165,6 +165,8 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
         ), True
     judged = judge(findings.metrics, item.thresholds)
     status = findings.status or judged
+    if ctx.stats.distributed and cls.engine_rows == "sample" and findings.sample is None:
+        findings.sample = ctx.engine.sample_record(_roles_read(ctx, cls))
     return _base_result(
         item,
         status=status,
@@ -177,6 +179,12 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
         duration_s=round(time.perf_counter() - started, 4),
         warnings=_warning_texts(caught),
     ), findings.status is not None
+
+
+def _roles_read(ctx: AuditContext, cls: type) -> list[str]:
+    """The datasets a check reads: those it needs, else every one given (data checks read them all)."""
+    needed = [r for r in ROLES if r in cls.needs and ctx.has(r)]
+    return needed if needed and cls.area not in ("data_quality", "leakage") else [r for r in ROLES if ctx.has(r)]
 
 
 class CheckTimeout(BaseException):

@@ -123,7 +123,7 @@ def build_view(report: dict[str, Any], *, media: str = "screen") -> dict[str, An
         "reasons": [str(r) for r in gate.get("reasons") or []],
         "undecided": [str(r) for r in gate.get("undecided") or []],
         "baselined": [str(r) for r in gate.get("baselined") or []],
-        "scope": _scope(report.get("coverage") or {}),
+        "scope": _scope(report.get("coverage") or {}) + row_scope(report),
         "notes": [str(n) for n in report.get("notes") or []],
         "sections": sections,
         "ethics": _ethics(report),
@@ -329,6 +329,32 @@ def _scope(coverage: dict[str, Any]) -> list[dict[str, str]]:
         areas = coverage.get(key) or []
         if areas:
             lines.append({"label": label, "areas": ", ".join(area_label(a) for a in areas), "kind": key})
+    return lines
+
+
+def row_scope(report: dict[str, Any]) -> list[dict[str, str]]:
+    """Which checks read every row and which a sample (and how large), as scope lines.
+
+    Under a distributed engine (Spark) both are listed; in memory only the sampled ones, as
+    every other check reads the whole tables."""
+    distributed = (report.get("engine") or {}).get("name") == "spark"
+    whole, sampled = [], []
+    for check in report.get("checks") or []:
+        if check.get("status") == "skipped":
+            continue
+        sample = check.get("sample") or {}
+        used, available = sample.get("rows_used"), sample.get("rows_available")
+        if used is not None and available is not None and used < available:
+            sampled.append(f"{check['id']} ({sample_text(sample)})")
+        else:
+            whole.append(str(check["id"]))
+    lines = []
+    if distributed and whole:
+        lines.append({"label": "On every row (statistics computed by Spark, or a sample that holds the whole table)",
+                      "areas": ", ".join(whole), "kind": "rows-all"})
+    if sampled:
+        lines.append({"label": "On a seeded sample drawn on the cluster" if distributed else "On a seeded sample",
+                      "areas": "; ".join(sampled), "kind": "rows-sample"})
     return lines
 
 

@@ -110,7 +110,7 @@ def _full_sample(ctx: AuditContext, roles: tuple[str, ...], check_id: str) -> di
     """The ``sample`` record of a check that reads every row of the given roles."""
     seed = ctx.seed_for(check_id)
     records = {
-        role: {"role": role, "rows_used": len(ctx.frame(role)), "rows_available": len(ctx.frame(role)), "seed": seed}
+        role: {"role": role, "rows_used": len(ctx.frame(role)), "rows_available": ctx.rows_available(role), "seed": seed}
         for role in roles
     }
     return combine_samples(records, seed)
