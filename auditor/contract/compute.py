@@ -57,35 +57,47 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def poisson_weights(keys: np.ndarray, replicate: int, seed: int) -> np.ndarray:
-    """Poisson(1) bootstrap weights of the rows with these 64-bit ``keys`` in one replicate.
+def poisson_weights(keys: np.ndarray, replicates: int, seed: int) -> np.ndarray:
+    """Poisson(1) bootstrap weights of the rows with these 64-bit ``keys``: shape (rows, replicates).
 
     The same key, replicate and seed give the same weight on any machine, so replicates
     computed partition by partition add up to the replicate over the whole table.
     """
     keys = np.asarray(keys).astype(np.uint64, copy=False)
-    with np.errstate(over="ignore"):
-        mixed = _splitmix64(keys ^ _splitmix64(np.full(1, (seed << 20) + replicate + 1, dtype=np.uint64)))
+    salt = _splitmix64(np.arange(replicates, dtype=np.uint64) + np.uint64((int(seed) & 0xFFFFFFFF) << 20))
+    mixed = _splitmix64(keys[:, None] ^ salt[None, :])
     uniform = (mixed >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
     return np.searchsorted(_poisson_cdf(), uniform, side="right").astype(np.float64)
 
 
-def replicate_sums(features: np.ndarray, keys: np.ndarray, *, replicates: int, seed: int) -> np.ndarray:
-    """Per-replicate weighted column sums of ``features`` (rows × m): shape (replicates, m)."""
-    out = np.empty((replicates, features.shape[1]))
-    for b in range(replicates):
-        out[b] = poisson_weights(keys, b, seed) @ features
-    return out
+def replicate_sums(size: int, contributions: list[tuple[Any, Any]], keys: np.ndarray, *, replicates: int,
+                   seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell totals of a reducer's ``(cells, values)`` contributions over a batch of rows, and
+    the same under each Poisson replicate: shapes (size,) and (replicates, size)."""
+    from scipy import sparse
+
+    n = len(keys)
+    weights = poisson_weights(keys, replicates, seed)  # (n, B)
+    totals = np.zeros(size)
+    reps = np.zeros((replicates, size))
+    rows = np.arange(n)
+    for cells, values in contributions:
+        cells = np.asarray(cells, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(values, dtype=float), (n,))
+        totals += np.bincount(cells, weights=values, minlength=size)
+        per_row = sparse.csr_matrix((values, (rows, cells)), shape=(n, size))
+        reps += np.asarray((per_row.T @ weights).T)
+    return totals, reps
 
 
 @dataclass(frozen=True)
 class ScoredSums:
-    """Column sums of a reducer's per-row features over every labelled row of a dataset, and
-    the same sums under each Poisson-bootstrap replicate."""
+    """Cell totals of a reducer over every labelled row of a dataset, and the same totals
+    under each Poisson-bootstrap replicate."""
 
     rows: int
-    totals: np.ndarray  # (m,)
-    replicates: np.ndarray  # (B, m)
+    totals: np.ndarray  # (size,)
+    replicates: np.ndarray  # (B, size)
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,9 @@ class ColumnProfile:
     maximum: float | None
 
 
-#: A reducer turns one batch of a dataset's labelled rows into per-row features whose column
-#: sums are the statistic: ``reducer(y, pred, proba) -> (rows, m)``. For classification ``y``
+#: A reducer turns one batch of a dataset's labelled rows into the cells each row adds to:
+#: ``reducer(y, pred, proba) -> (size, [(cells, values), ...])``, each pair one cell index and
+#: one value per row, whose totals per cell are the statistic. For classification ``y``
 #: and ``pred`` are class codes (positions in ``ctx.classes``) and ``proba`` the probability
 #: matrix (None without one); for regression they are floats. It must be picklable (a
 #: module-level function or an instance of a module-level class), as Spark ships it to workers.
@@ -185,10 +198,10 @@ class PandasStatistics:
         labelled = ~y.isna().to_numpy()
         y_, pred, p = encode_outputs(y.to_numpy(), ctx.predictions(role), proba,
                                      classes=ctx.classes if ctx.is_classification else None)
-        features = np.asarray(reducer(y_, pred, p), dtype=float)
+        size, contributions = reducer(y_, pred, p)
         keys = np.flatnonzero(labelled).astype(np.uint64)
-        return ScoredSums(rows=int(len(y_)), totals=features.sum(axis=0),
-                          replicates=replicate_sums(features, keys, replicates=replicates, seed=seed))
+        totals, reps = replicate_sums(size, contributions, keys, replicates=replicates, seed=seed)
+        return ScoredSums(rows=int(len(y_)), totals=totals, replicates=reps)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.engine}

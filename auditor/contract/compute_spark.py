@@ -154,6 +154,18 @@ def read_spark_table(session: Any, value: Any, *, role: str) -> tuple[Any, dict[
     return frame, record
 
 
+def _model_failure(exc: Exception, role: str) -> Exception:
+    """A failure on the executors as the audit's error: the Python exception's last line, not
+    the JVM's stack (a model that raises there is the user's model failing, not a crash)."""
+    from auditor.contract.adapters import ModelCallError
+
+    text = str(exc)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    python = [ln for ln in lines if ln.split(":")[0].endswith(("Error", "Exception"))]
+    reason = (python[-1] if python else lines[0] if lines else type(exc).__name__)[:400]
+    return ModelCallError(f"scoring the {role} data on the cluster failed: {reason}")
+
+
 def _to_pandas(frame: Any) -> pd.DataFrame:
     """A collected Spark sample as pandas with the dtypes the pandas engine reads a file with."""
     out = frame.toPandas()
@@ -314,7 +326,15 @@ class SparkStatistics(PandasStatistics):
             raise AuditInputError(f"the {role} data lacks the columns {absent}")
         source = df.select(*[F.col(f"`{c}`") for c in wanted], F.col(ORDER_KEY).alias(ROW_ID))
 
+        # The model goes to every executor once, as a broadcast variable; the function below runs
+        # there and must not refer to this module's lazily imported globals (they do not pickle).
+        shipped = self.session.sparkContext.broadcast(model)
+
         def partition_sums(batches):
+            import numpy as np
+            import pandas as pd
+
+            model = shipped.value
             rows, totals, reps = 0, None, None
             for batch in batches:
                 keys = batch[ROW_ID].to_numpy().astype(np.uint64)
@@ -328,15 +348,14 @@ class SparkStatistics(PandasStatistics):
                 else:
                     pred = batch[pred_col].to_numpy()
                     proba = None
-                    if score_col is not None:
+                    if score_col is not None and with_proba:
                         score = pd.to_numeric(batch[score_col], errors="coerce").to_numpy(dtype=float)
                         proba = np.empty((len(score), 2))
                         proba[:, positive], proba[:, 1 - positive] = score, 1.0 - score
                 labelled = ~pd.isna(y)
                 y_, pred_, p_ = encode_outputs(y, pred, proba, classes=classes)
-                f = np.asarray(reducer(y_, pred_, p_), dtype=float)
-                t = f.sum(axis=0)
-                r = replicate_sums(f, keys[labelled], replicates=replicates, seed=seed)
+                size, contributions = reducer(y_, pred_, p_)
+                t, r = replicate_sums(size, contributions, keys[labelled], replicates=replicates, seed=seed)
                 rows += len(y_)
                 totals = t if totals is None else totals + t
                 reps = r if reps is None else reps + r
@@ -345,12 +364,17 @@ class SparkStatistics(PandasStatistics):
 
         out = source.mapInPandas(partition_sums, "rows long, totals binary, reps binary")
         rows, totals, reps = 0, None, None
-        for got in out.toLocalIterator():
-            t = np.frombuffer(got["totals"], dtype=float)
-            r = np.frombuffer(got["reps"], dtype=float).reshape(replicates, -1)
-            rows += int(got["rows"])
-            totals = t.copy() if totals is None else totals + t
-            reps = r.copy() if reps is None else reps + r
+        try:
+            for got in out.toLocalIterator():
+                t = np.frombuffer(got["totals"], dtype=float)
+                r = np.frombuffer(got["reps"], dtype=float).reshape(replicates, -1)
+                rows += int(got["rows"])
+                totals = t.copy() if totals is None else totals + t
+                reps = r.copy() if reps is None else reps + r
+        except Exception as exc:
+            raise _model_failure(exc, role) from None
+        finally:
+            shipped.unpersist()
         if totals is None:
             raise AuditInputError(f"the {role} data has no labelled rows")
         return ScoredSums(rows=rows, totals=totals, replicates=reps)

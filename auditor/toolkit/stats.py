@@ -316,11 +316,16 @@ def effective_rows(y_true: np.ndarray, *, metric: ProportionMetric) -> float:
     ``1 / (k n_c)`` over the k classes present: ``k**2 / sum(1 / n_c)``, ``n`` for balanced
     classes and less the more unequal they are.
     """
-    y_true = np.asarray(y_true)
+    _, counts = np.unique(np.asarray(y_true), return_counts=True)
+    return effective_rows_of_counts(counts, metric=metric)
+
+
+def effective_rows_of_counts(counts: np.ndarray, *, metric: ProportionMetric) -> float:
+    """:func:`effective_rows` from the rows of each class present (for rows held elsewhere)."""
+    counts = np.asarray(counts, dtype=float)
     if metric == "accuracy":
-        return float(len(y_true))
+        return float(counts.sum())
     if metric == "balanced_accuracy":
-        _, counts = np.unique(y_true, return_counts=True)
         return float(len(counts) ** 2 / np.sum(1.0 / counts)) if len(counts) else 0.0
     raise ValueError(f"The 'metric' parameter of effective_rows must be 'accuracy' or 'balanced_accuracy'. Got {metric!r} instead.")
 

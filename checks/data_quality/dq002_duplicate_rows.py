@@ -56,6 +56,7 @@ class DuplicateRows(Check):
     name = "duplicate-rows"
     area = "data_quality"
     severity = "low"
+    engine_rows = "all"
     needs = frozenset({"train", "test"})
     thresholds = {
         "max_duplicate_rate": Threshold(
@@ -79,16 +80,18 @@ class DuplicateRows(Check):
         for role in _roles(ctx):
             frame = ctx.frame(role)
             cols = _columns(ctx, role)
-            n = len(frame)
-            if n == 0 or not cols:
+            if len(frame) == 0 or not cols:
                 continue
-            dup = _duplicated(frame[cols]).to_numpy()
-            count = int(dup.sum())
+            # Counted over every row by the engine (under Spark on the cluster); the examples come
+            # from the rows at hand (under Spark the driver's sample).
+            n = ctx.rows_available(role)
+            count = ctx.stats.duplicate_rows(role, cols)
             rate = count / n
             rows.append([role, n, count, _rate(rate)])
             if rate > worst[0]:
                 worst = (rate, role)
             if count and len(examples) < 5:
+                dup = _duplicated(frame[cols]).to_numpy()
                 shown = cols[:6]
                 example_cols = example_cols or shown
                 if shown == example_cols:
@@ -103,7 +106,10 @@ class DuplicateRows(Check):
                     title="Examples of duplicated rows",
                     columns=["dataset", "row", *example_cols],
                     rows=examples,
-                    note="Row is the 0-based position in the file; only the first columns are shown.",
+                    note="Row is the 0-based position in the file; only the first columns are shown."
+                    if not ctx.stats.distributed else
+                    "Row is the 0-based position in the sample drawn for the driver (the file's order where the sample holds "
+                    "every row); only the first columns are shown.",
                 )
             )
         rate, role = worst

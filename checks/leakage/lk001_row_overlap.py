@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from auditor.contract.check import Check, Threshold
+from auditor.contract.compute import row_hashes
 from auditor.contract.results import Evidence, Findings, Metric
 from auditor.util import wording
-from auditor.util.columns import is_numeric as _is_numeric
 from auditor.util.lazy import lazy_module
 from auditor.util.wording import cell as _text
 
 from ._common import (
     MAX_EXAMPLES,
     OTHER_ROLES,
-    _as_text,
     _common_features,
     _empty,
     _rate,
@@ -33,26 +32,6 @@ EXAMPLE_COLUMNS = 6
 
 
 # -- LK001 ---------------------------------------------------------------------------
-def _comparable(series: list[pd.Series]) -> list[pd.Series]:
-    """The same column from several datasets in one representation, so equal values hash equal.
-
-    Numbers become float64 in all of them (an int 1 in train equals a float 1.0 in test);
-    anything else, or a column whose kind differs between datasets, becomes text.
-    """
-    if all(_is_numeric(s) or ptypes.is_bool_dtype(s.dtype) for s in series):
-        return [pd.Series(s.to_numpy(dtype="float64", na_value=np.nan)) for s in series]
-    return [_as_text(s).reset_index(drop=True) for s in series]
-
-
-def _row_hashes(frames: list[pd.DataFrame], cols: list[str]) -> list[np.ndarray]:
-    """A 64-bit hash of each row over ``cols`` (pandas.util.hash_pandas_object), comparable across frames."""
-    parts: list[dict[int, pd.Series]] = [{} for _ in frames]
-    for i, col in enumerate(cols):
-        for part, values in zip(parts, _comparable([f[col] for f in frames])):
-            part[i] = values
-    return [pd.util.hash_pandas_object(pd.DataFrame(p), index=False).to_numpy() for p in parts]
-
-
 def _match_positions(reference: np.ndarray, query: np.ndarray) -> np.ndarray:
     """For each query hash, the position of the first reference row with that hash (-1 when none)."""
     first = ~pd.Series(reference).duplicated(keep="first").to_numpy()
@@ -98,6 +77,7 @@ class RowOverlap(Check):
     name = "row-overlap"
     area = "leakage"
     severity = "high"
+    engine_rows = "all"
     needs = frozenset({"train", "test"})
     thresholds = {
         "test_overlap_rate": Threshold(
@@ -132,17 +112,17 @@ class RowOverlap(Check):
             cols = _common_features(ctx, "train", role)
             if not cols:
                 continue
-            h_train, h_other = _row_hashes([train, other], cols)
+            # Counted over every row by the engine (under Spark on the cluster); the examples come
+            # from the rows at hand (under Spark the driver's sample).
+            n = ctx.rows_available(role)
             if internal is None and role == "test":
-                internal = float(pd.Series(h_train).duplicated(keep=False).mean())
-            match = _match_positions(h_train, h_other)
-            matched = match >= 0
-            rate = float(matched.mean())
+                internal = ctx.stats.repeated_share("train", cols)
+            count = ctx.stats.matching_rows(role, "train", cols)
+            rate = count / n if n else 0.0
             with_target: float | None = None
             if ctx.target in train.columns and ctx.has_labels(role):
-                th_train, th_other = _row_hashes([train, other], cols + [ctx.target])
-                with_target = float(np.isin(th_other, th_train).mean())
-            rows.append([role, "train", len(other), int(matched.sum()), _rate(rate),
+                with_target = ctx.stats.matching_rows(role, "train", cols + [ctx.target]) / n if n else 0.0
+            rows.append([role, "train", n, count, _rate(rate),
                          _rate(with_target) if with_target is not None else "no labels"])
             if role in ("test", "current"):
                 metrics[f"{role}_overlap_rate"] = Metric(
@@ -152,7 +132,10 @@ class RowOverlap(Check):
                 metrics["test_overlap_rate_with_target"] = Metric(
                     with_target, description="share of test rows equal to a training row, target included"
                 )
-            if matched.any() and len(examples) < MAX_EXAMPLES:
+            if count and len(examples) < MAX_EXAMPLES:
+                h_train, h_other = row_hashes([train, other], cols)
+                match = _match_positions(h_train, h_other)
+                matched = match >= 0
                 shown = cols[:EXAMPLE_COLUMNS]
                 example_cols = example_cols or shown
                 if shown == example_cols:
@@ -175,7 +158,9 @@ class RowOverlap(Check):
                 title="Examples of rows that repeat a training row",
                 columns=["dataset", "row", "train row", *example_cols],
                 rows=examples,
-                note="Rows are 0-based positions in each file; only the first columns are shown.",
+                note="Rows are 0-based positions in each file; only the first columns are shown." if not ctx.stats.distributed
+                else "Rows are 0-based positions in the samples drawn for the driver (the files' order where a sample holds "
+                     "every row); only the first columns are shown.",
             ))
         test_row = next(r for r in rows if r[0] == "test")
         summary = (
