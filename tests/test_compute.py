@@ -148,3 +148,19 @@ def test_pandas_statistics_count_repeats_and_matches_over_the_given_columns():
     assert ctx.stats.quantiles("train", "a", [0.0, 0.5, 1.0]).tolist() == [1.0, 2.0, 3.0]
     assert ctx.rows_available("train") == 6
     assert PandasStatistics().describe() == {"name": "pandas"}
+
+
+def test_engine_spark_without_pyspark_is_a_clear_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pyspark'] = None\n"
+            "from auditor.cli import entry\n"
+            "sys.argv = ['auditor', 'run', '--engine', 'spark', '--test', 't.parquet', '--target', 'y', '--predictions', 'p',"
+            f" '--out', {str(tmp_path / 'out')!r}]\n"
+            "entry()\n")
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 2
+    assert "--engine spark needs pyspark 4.1 or newer, which is not installed: pip install 'auditor[spark]'" in got.stderr
+    assert "Traceback" not in got.stderr
+    assert not (tmp_path / "out").exists()

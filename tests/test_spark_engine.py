@@ -161,6 +161,38 @@ def test_st001_on_the_cluster_matches_the_pandas_engine_within_the_stated_tolera
     assert "Poisson bootstrap" in b.evidence[0].note
 
 
+@pytest.mark.parametrize("kind", ["lightgbm", "onnx"])
+def test_boosting_and_onnx_models_are_shipped_to_the_executors(spark, tmp_path, kind):
+    """The adapter is broadcast (an ONNX session is rebuilt from the model's bytes there)."""
+    from auditor.checks.significance.st001_test_metric_intervals import MetricIntervals
+    from auditor.contract.adapters import load_model
+    from tests.conftest import fit_pipeline, make_binary_frame, run_check
+
+    frame = make_binary_frame(2500, seed=7)
+    train, test = frame.iloc[:1500].reset_index(drop=True), frame.iloc[1500:].reset_index(drop=True)
+    features = ["x1", "x2", "colour", "noise"]
+    if kind == "onnx":
+        from tests.adapters.test_onnx import to_onnx
+
+        path = tmp_path / "model.onnx"
+        path.write_bytes(to_onnx(fit_pipeline(train), train[features]))
+    else:
+        import lightgbm
+
+        features = ["x1", "x2", "noise"]
+        path = tmp_path / "model.txt"
+        lightgbm.LGBMClassifier(n_estimators=20, verbose=-1).fit(train[features], train["y"]).booster_.save_model(path)
+    model = load_model(path, classes=[0, 1] if kind == "lightgbm" else None)
+    pdx, spx = _engines(spark, train, test)
+    for ctx in (pdx, spx):
+        ctx.model, ctx.features = model, features
+    a, _ = run_check(MetricIntervals, pdx)
+    b, _ = run_check(MetricIntervals, spx)
+    assert b.sample["rows_used"] == len(test)
+    assert b.metrics["balanced_accuracy"].value == pytest.approx(a.metrics["balanced_accuracy"].value, abs=1e-12)
+    assert b.metrics["roc_auc"].value == pytest.approx(a.metrics["roc_auc"].value, abs=0.002)
+
+
 def test_a_model_that_raises_on_the_executors_is_an_error_result_with_its_message(spark):
     from auditor.checks.significance.st001_test_metric_intervals import MetricIntervals
     from auditor.contract.adapters import SklearnAdapter
@@ -198,12 +230,24 @@ def test_duplicates_and_overlap_checks_give_the_same_results_on_both_engines(spa
     assert len(small.frame("test")) == 1000
 
 
-def _write(tmp_path, train, test):
-    paths = {}
-    for role, frame in (("train", train), ("test", test)):
-        paths[role] = str(tmp_path / f"{role}.parquet")
-        frame.to_parquet(paths[role], index=False)
-    return paths
+def test_constant_columns_are_found_over_every_row_on_both_engines(spark):
+    from auditor.checks.data_quality.dq003_constant_columns import ConstantColumns
+    from tests.conftest import findings_payload, run_check
+
+    train, test = _frames(4)
+    n = len(train)
+    train = train.assign(k=7, rare=np.where(np.arange(n) < 12, "odd", "usual"), gone=np.nan)
+    test = test.assign(k=7, rare="usual", gone=np.nan)
+    pdx, spx = _engines(spark, train, test, sample_rows=1000)
+    for ctx in (pdx, spx):
+        ctx.features = ["x1", "x2", "colour", "k", "rare", "gone"]
+    a, status_a = run_check(ConstantColumns, pdx)
+    b, status_b = run_check(ConstantColumns, spx)
+    assert status_a == status_b == "fail"
+    assert findings_payload(a)["metrics"] == findings_payload(b)["metrics"]
+    assert a.evidence[0].rows == b.evidence[0].rows  # k constant, gone all missing, rare near-constant
+    assert {r[0] for r in b.evidence[0].rows} == {"k", "gone", "rare"}
+    assert b.sample is None  # every row, not the 1,000-row sample
 
 
 def test_api_accepts_spark_dataframes_and_catalog_tables_and_states_every_sample(spark, tmp_path):

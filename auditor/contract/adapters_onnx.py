@@ -219,6 +219,27 @@ class OnnxAdapter(ModelAdapter):
             return cls(session, obj, classes=options.get("classes"))
         return cls(obj, _graph_of_session(obj, onnx), classes=options.get("classes"))
 
+    # -- shipping (Spark broadcasts the adapter to its executors) ----------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """An onnxruntime session does not pickle: the model's bytes travel instead, and the
+        session is rebuilt where the adapter lands."""
+        state = dict(self.__dict__)
+        session = state.pop("session")
+        if self.proto is not None:
+            state["_model_bytes"] = self.proto.SerializeToString()
+        elif self.path is not None:
+            state["_model_bytes"] = Path(self.path).read_bytes()
+        else:
+            raise TypeError(f"this ONNX session cannot be shipped: it came without its model ({session!r})")
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import onnxruntime as ort
+
+        data = state.pop("_model_bytes")
+        self.__dict__.update(state)
+        self.session = ort.InferenceSession(data, sess_options=_session_options(ort), providers=["CPUExecutionProvider"])
+
     def _read_outputs(self, classes: list[Any] | None) -> None:
         outputs = list(self.session.get_outputs())
         maps = [o for o in outputs if o.type.startswith("seq(map(")]

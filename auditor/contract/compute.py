@@ -110,6 +110,19 @@ class ColumnProfile:
     maximum: float | None
 
 
+@dataclass(frozen=True)
+class TopValue:
+    """A column's most frequent non-missing value and how many rows hold it, with its missing
+    and distinct counts. Under Spark the value is reported only where it holds at least the
+    ``min_share`` asked for (None and 0 otherwise), and ``distinct`` is a HyperLogLog estimate."""
+
+    rows: int
+    missing: int
+    distinct: int
+    value: Any
+    count: int
+
+
 #: A reducer turns one batch of a dataset's labelled rows into the cells each row adds to:
 #: ``reducer(y, pred, proba) -> (size, [(cells, values), ...])``, each pair one cell index and
 #: one value per row, whose totals per cell are the statistic. For classification ``y``
@@ -180,6 +193,18 @@ class PandasStatistics:
                 minimum=float(values.min()) if numeric and values.notna().any() else None,
                 maximum=float(values.max()) if numeric and values.notna().any() else None,
             )
+        return out
+
+    def top_values(self, ctx: AuditContext, role: str, columns: list[str], *, min_share: float) -> dict[str, TopValue]:
+        """Each column's most frequent value (exact here, whatever its share)."""
+        frame = ctx.datasets[role]
+        out = {}
+        for c in columns:
+            vc = frame[c].value_counts(dropna=True, sort=True)
+            vc = vc[vc > 0]
+            values = np.asarray(vc.index, dtype=object)
+            out[c] = TopValue(rows=int(len(frame)), missing=int(len(frame) - vc.sum()), distinct=int(len(vc)),
+                              value=values[0] if len(vc) else None, count=int(vc.iloc[0]) if len(vc) else 0)
         return out
 
     def quantiles(self, ctx: AuditContext, role: str, column: str, probs: list[float]) -> np.ndarray:

@@ -22,7 +22,15 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from auditor.contract.compute import ColumnProfile, PandasStatistics, Reducer, ScoredSums, encode_outputs, replicate_sums
+from auditor.contract.compute import (
+    ColumnProfile,
+    PandasStatistics,
+    Reducer,
+    ScoredSums,
+    TopValue,
+    encode_outputs,
+    replicate_sums,
+)
 from auditor.util.errors import AuditInputError
 from auditor.util.lazy import lazy_module
 
@@ -89,7 +97,10 @@ def spark_session(conf: dict[str, str] | None = None) -> Any:
             except Exception as exc:  # a static setting of a running session cannot change
                 raise AuditInputError(f"--spark-conf {key}={value}: the running SparkSession cannot change it ({exc})") from None
         return active
-    master = conf.pop("spark.master", None) or SparkConf().get("spark.master", None) or os.environ.get("SPARK_MASTER") or "local[*]"
+    # Under spark-submit the JVM is already up and holds the submitted master; otherwise asking
+    # SparkConf would start the JVM before the settings below (spark.driver.memory) could apply.
+    submitted = SparkConf().get("spark.master", None) if os.environ.get("PYSPARK_GATEWAY_PORT") else None
+    master = conf.pop("spark.master", None) or submitted or os.environ.get("SPARK_MASTER") or "local[*]"
     if master.startswith("local"):
         # Local mode: the Python workers are this interpreter, which has the model's libraries.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -293,6 +304,38 @@ class SparkStatistics(PandasStatistics):
             lo, hi = row.get(f"lo{i}"), row.get(f"hi{i}")
             out[c] = ColumnProfile(rows=int(row["rows"]), nulls=int(row[f"n{i}"] or 0), distinct=int(row[f"d{i}"] or 0),
                                    minimum=float(lo) if lo is not None else None, maximum=float(hi) if hi is not None else None)
+        return out
+
+    def top_values(self, ctx: AuditContext, role: str, columns: list[str], *, min_share: float) -> dict[str, TopValue]:
+        """In two passes: the candidates that may hold ``min_share`` of the rows (Spark's
+        frequent-items sketch, Karp et al. 2003: no value above the share is missed), then
+        their exact counts; missing and distinct counts from :meth:`column_profile`."""
+        from pyspark.sql import functions as F
+
+        profile = self.column_profile(ctx, role, columns)
+        n = self._count(role)
+        df = self.frames[role]
+        support = min(max(float(min_share), 1e-4), 1.0)
+        found = df.stat.freqItems(columns, support=support).first() if columns else None
+        candidates = {c: [v for v in (found[f"{c}_freqItems"] or []) if v is not None and v == v] for c in columns} \
+            if found is not None else {}
+        aggs, keys = [], []
+        for c, values in candidates.items():
+            for v in values:
+                aggs.append(F.sum(F.when(F.col(f"`{c}`") == F.lit(v), 1).otherwise(0)).alias(f"c{len(keys)}"))
+                keys.append((c, v))
+        counted = df.agg(*aggs).first().asDict() if aggs else {}
+        best: dict[str, tuple[Any, int]] = {}
+        for i, (c, v) in enumerate(keys):
+            count = int(counted.get(f"c{i}") or 0)
+            if count >= min_share * n and count > best.get(c, (None, 0))[1]:
+                best[c] = (v, count)
+        out = {}
+        for c in columns:
+            value, count = best.get(c, (None, 0))
+            p = profile[c]
+            distinct = p.distinct if p.nulls < n else 0
+            out[c] = TopValue(rows=n, missing=p.nulls, distinct=max(distinct, 1 if count else 0), value=value, count=count)
         return out
 
     def quantiles(self, ctx: AuditContext, role: str, column: str, probs: list[float]) -> np.ndarray:

@@ -9,7 +9,7 @@ from auditor.contract.results import Evidence, Findings, Metric
 from auditor.util import wording
 from auditor.util.wording import cell as _text
 
-from ._common import MAX_ROWS, _columns, _counts, _empty_train, _omitted_note, _rate
+from ._common import MAX_ROWS, _columns, _empty_train, _omitted_note, _rate
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
@@ -44,6 +44,7 @@ class ConstantColumns(Check):
     id = "DQ003"
     name = "constant-columns"
     area = "data_quality"
+    engine_rows = "all"
     severity = "low"
     needs = frozenset({"train"})
     params = {
@@ -66,8 +67,7 @@ class ConstantColumns(Check):
     def run(self, ctx: AuditContext, params: dict[str, Any]) -> Findings:
         if (skipped := _empty_train(ctx)) is not None:
             return skipped
-        frame = ctx.frame("train")
-        n = len(frame)
+        n = ctx.rows_available("train")
         cols = _columns(ctx, "train", target=False)
         if n < 2:
             return Findings(
@@ -76,12 +76,12 @@ class ConstantColumns(Check):
             )
         dominance = float(params["dominance"])
         constant, near = [], []
+        # Over every training row, by the engine (under Spark: a frequent-items sketch for the
+        # candidates, their exact counts, and a HyperLogLog estimate of the distinct values).
+        tops = ctx.stats.top_values("train", cols, min_share=dominance)
         for col in cols:
-            s = frame[col]
-            vc = _counts(s)
-            n_missing = n - int(vc.sum())
-            distinct = len(vc)
-            top_value, top_count = (vc.index[0], int(vc.iloc[0])) if distinct else (None, 0)
+            top = tops[col]
+            n_missing, distinct, top_value, top_count = top.missing, top.distinct, top.value, top.count
             if n_missing > top_count:
                 top_value, top_count = None, n_missing
             share = top_count / n
@@ -96,7 +96,10 @@ class ConstantColumns(Check):
                 title="Constant and near-constant features (train)",
                 columns=["column", "distinct values", "most frequent value", "share", "kind"],
                 rows=flagged[:MAX_ROWS],
-                note=_omitted_note(len(flagged), min(len(flagged), MAX_ROWS), "columns"),
+                note=" ".join(filter(None, [
+                    _omitted_note(len(flagged), min(len(flagged), MAX_ROWS), "columns"),
+                    "Distinct values are HyperLogLog estimates (about 2% relative error; exact for a handful of values)."
+                    if ctx.stats.distributed else ""])),
             )
         ] if flagged else []
         summary = (
