@@ -24,15 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from auditor.util.lazy import lazy_module
 
 np = lazy_module("numpy")
 pd = lazy_module("pandas")
 
-if TYPE_CHECKING:  # pragma: no cover
-    from auditor.contract.context import AuditContext
+# Methods take the AuditContext they serve (``ctx``); it is not imported here, as the context
+# imports this module (``ctx.stats``).
+AuditContext = Any
 
 ENGINES = ("pandas", "spark")
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from auditor.contract.compute import (
     ColumnProfile,
@@ -37,8 +37,9 @@ from auditor.util.lazy import lazy_module
 np = lazy_module("numpy")
 pd = lazy_module("pandas")
 
-if TYPE_CHECKING:  # pragma: no cover
-    from auditor.contract.context import AuditContext
+# Methods take the AuditContext they serve (``ctx``); it is not imported here, as the context
+# imports this module (``ctx.stats``).
+AuditContext = Any
 
 MSG_NO_PYSPARK = (
     "--engine spark needs pyspark 4.1 or newer, which is not installed: pip install 'auditor[spark]' "
