@@ -165,8 +165,7 @@ def _execute(ctx: AuditContext, item: PlannedCheck, have: set[str]) -> tuple[Che
         ), True
     judged = judge(findings.metrics, item.thresholds)
     status = findings.status or judged
-    if ctx.stats.distributed and cls.engine_rows == "sample" and findings.sample is None and cls.area != "governance":
-        # (governance checks read the policy and the model card, not rows)
+    if ctx.stats.distributed and cls.engine_rows == "sample" and findings.sample is None:
         findings.sample = ctx.engine.sample_record(_roles_read(ctx, cls))
     return _base_result(
         item,

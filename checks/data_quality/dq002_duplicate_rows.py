@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from auditor.contract.check import Check, Threshold
+from auditor.contract.compute import row_hashes
 from auditor.contract.results import Evidence, Findings, Metric
 from auditor.util import wording
 from auditor.util.lazy import lazy_module
@@ -17,13 +18,6 @@ pd = lazy_module("pandas")
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.contract.context import AuditContext
-
-
-def _duplicated(frame: pd.DataFrame) -> pd.Series:
-    try:
-        return frame.duplicated(keep="first")
-    except TypeError:  # unhashable cells (lists from Parquet): compare their text
-        return frame.astype(str).duplicated(keep="first")
 
 
 class DuplicateRows(Check):
@@ -91,7 +85,8 @@ class DuplicateRows(Check):
             if rate > worst[0]:
                 worst = (rate, role)
             if count and len(examples) < 5:
-                dup = _duplicated(frame[cols]).to_numpy()
+                # the rows at hand hashed as the engine hashes them, so the examples agree with the count
+                dup = pd.Series(row_hashes([frame], cols)[0]).duplicated(keep="first").to_numpy()
                 shown = cols[:6]
                 example_cols = example_cols or shown
                 if shown == example_cols:

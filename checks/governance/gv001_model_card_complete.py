@@ -41,6 +41,7 @@ class ModelCardComplete(Check):
     id = "GV001"
     name = "model-card-complete"
     area = "governance"
+    engine_rows = "all"  # reads the policy and the model card, never rows
     severity = "medium"
     thresholds = {
         "missing_fields": Threshold(direction="above", fail=0, low=0, high=len(REQUIRED_FIELDS),

@@ -51,6 +51,7 @@ class WaiverRegister(Check):
     id = "GV002"
     name = "waiver-register"
     area = "governance"
+    engine_rows = "all"  # reads the policy and the model card, never rows
     severity = "medium"
     params = {
         "notice_days": Param(default=30, kind="int", low=0, high=3650,
